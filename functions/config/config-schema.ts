@@ -77,11 +77,9 @@ const mute = z
     message: 'a mute needs projectId, apiKeyId or both',
   });
 
-const secretRef = z
-  .string()
-  .regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/, {
-    message: 'must be a Secrets Manager secret ARN (arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME)',
-  });
+const secretRef = z.string().regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/, {
+  message: 'must be a Secrets Manager secret ARN (arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME)',
+});
 
 export const configSchema = z.strictObject({
   watch: z

@@ -21,7 +21,8 @@ function describeIssue(issue: z.core.$ZodIssue, raw: unknown): string {
   if (issue.code === 'unrecognized_keys') {
     return `${path}: unknown key(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}; remove or correct them (see the configuration table in the README)`;
   }
-  if (issue.code === 'invalid_value') allowed = `one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+  if (issue.code === 'invalid_value')
+    allowed = `one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
   return `${path}: got ${givenText}; ${allowed}`;
 }
 
