@@ -1,0 +1,75 @@
+import { Duration } from 'aws-cdk-lib';
+import {
+  Alarm,
+  ComparisonOperator,
+  type IAlarmAction,
+  Metric,
+  Stats,
+  TreatMissingData,
+} from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import type { ITopic } from 'aws-cdk-lib/aws-sns';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { METRICS_NAMESPACE, SERVICE_DIMENSION, SERVICE_NAME, SentinelMetric } from '../sentinel-metrics.ts';
+
+export interface SentinelAlarmsProps {
+  readonly fn: IFunction;
+  readonly deadLetterQueue: IQueue;
+  /** Receives both the ALARM and the OK transition, so a silent sentinel never goes unnoticed. */
+  readonly topic: ITopic;
+}
+
+/** Alarms on the sentinel itself: it failed, it dropped a run, or it stopped succeeding. */
+export class SentinelAlarms extends Construct {
+  readonly functionErrors: Alarm;
+  readonly failedInvocations: Alarm;
+  readonly noSuccessfulRun: Alarm;
+
+  constructor(scope: Construct, id: string, props: SentinelAlarmsProps) {
+    super(scope, id);
+    this.functionErrors = new Alarm(this, 'FunctionErrors', {
+      alarmDescription: 'usage-sentinel: the function failed at least once in the last hour (see its logs).',
+      metric: props.fn.metricErrors({ period: Duration.hours(1), statistic: Stats.SUM }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+    this.failedInvocations = new Alarm(this, 'FailedInvocations', {
+      alarmDescription:
+        'usage-sentinel: an hourly invocation landed in the dead-letter queue; later runs catch up on the hours.',
+      metric: props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+        period: Duration.minutes(5),
+        statistic: Stats.MAXIMUM,
+      }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+    this.noSuccessfulRun = new Alarm(this, 'NoSuccessfulRun', {
+      alarmDescription:
+        'usage-sentinel: no successful run for two hours, so usage is not being watched (check the admin key secret).',
+      metric: new Metric({
+        namespace: METRICS_NAMESPACE,
+        metricName: SentinelMetric.runSucceeded,
+        dimensionsMap: { [SERVICE_DIMENSION]: SERVICE_NAME },
+        statistic: Stats.SUM,
+        period: Duration.hours(1),
+      }),
+      threshold: 1,
+      evaluationPeriods: 2,
+      comparisonOperator: ComparisonOperator.LESS_THAN_THRESHOLD,
+      // No data point means no run reported success: that is the failure this alarm exists for.
+      treatMissingData: TreatMissingData.BREACHING,
+    });
+
+    const action: IAlarmAction = new SnsAction(props.topic);
+    for (const alarm of [this.functionErrors, this.failedInvocations, this.noSuccessfulRun]) {
+      alarm.addAlarmAction(action);
+      alarm.addOkAction(action);
+    }
+  }
+}
