@@ -1,0 +1,63 @@
+// A Slack incoming webhook on 127.0.0.1: records what is posted, answers as scripted (default 200 "ok").
+import { createServer, type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface ScriptedAnswer {
+  status: number;
+  body?: string;
+  headers?: Record<string, string>;
+}
+
+export interface ReceivedPost {
+  path: string;
+  headers: IncomingHttpHeaders;
+  json: unknown;
+  /** What the receiver answered. */
+  status: number;
+}
+
+export interface SlackReceiver {
+  /** The webhook URL, with a secret-looking path. */
+  url: string;
+  /** Every request, answered ones included. */
+  requests: ReceivedPost[];
+  /** Posts answered 2xx: the messages a channel would show. */
+  delivered(): unknown[];
+  /** Answers for the next requests, in order; then `fallback`. */
+  script: ScriptedAnswer[];
+  fallback: ScriptedAnswer;
+  close(): Promise<void>;
+}
+
+export const WEBHOOK_SECRET_PATH = '/services/T0SECRET/B0SECRET/xoxSuperSecretWebhookToken42';
+
+export async function startSlackReceiver(path = WEBHOOK_SECRET_PATH): Promise<SlackReceiver> {
+  const receiver: SlackReceiver = {
+    url: '',
+    requests: [],
+    delivered: () => receiver.requests.filter((r) => r.status >= 200 && r.status < 300).map((r) => r.json),
+    script: [],
+    fallback: { status: 200, body: 'ok' },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const answer = receiver.script.shift() ?? receiver.fallback;
+      let json: unknown;
+      try {
+        json = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+      } catch {
+        json = undefined;
+      }
+      receiver.requests.push({ path: req.url ?? '', headers: req.headers, json, status: answer.status });
+      res.writeHead(answer.status, { 'content-type': 'text/plain', ...answer.headers });
+      res.end(answer.body ?? (answer.status < 300 ? 'ok' : ''));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  receiver.url = `http://127.0.0.1:${port}${path}`;
+  return receiver;
+}

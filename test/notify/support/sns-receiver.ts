@@ -1,0 +1,86 @@
+// An SNS endpoint on 127.0.0.1 speaking the query protocol: form-encoded Action=Publish in, an XML
+// PublishResponse out. Records each publish; answers scripted errors when asked.
+import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface PublishedMessage {
+  topicArn: string | null;
+  subject: string | null;
+  message: string | null;
+  attributes: Record<string, { dataType: string; stringValue: string }>;
+  messageId: string;
+}
+
+export interface SnsErrorAnswer {
+  status: number;
+  code: string;
+  message: string;
+}
+
+export interface SnsReceiver {
+  url: string;
+  published: PublishedMessage[];
+  requests: number;
+  /** Errors for the next publishes, in order; then `failAll` or success. */
+  script: SnsErrorAnswer[];
+  failAll: SnsErrorAnswer | undefined;
+  close(): Promise<void>;
+}
+
+export async function startSnsReceiver(): Promise<SnsReceiver> {
+  const receiver: SnsReceiver = {
+    url: '',
+    published: [],
+    requests: 0,
+    script: [],
+    failAll: undefined,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      receiver.requests++;
+      const form = new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
+      const requestId = randomUUID();
+      const failure = receiver.script.shift() ?? receiver.failAll;
+      if (form.get('Action') !== 'Publish' || failure) {
+        const f = failure ?? { status: 400, code: 'InvalidAction', message: 'Only Publish is served here' };
+        res.writeHead(f.status, { 'content-type': 'text/xml' });
+        res.end(
+          `<ErrorResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><Error><Type>Sender</Type>` +
+            `<Code>${f.code}</Code><Message>${f.message}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`,
+        );
+        return;
+      }
+      const attributes: PublishedMessage['attributes'] = {};
+      for (let i = 1; form.has(`MessageAttributes.entry.${i}.Name`); i++) {
+        const prefix = `MessageAttributes.entry.${i}`;
+        attributes[form.get(`${prefix}.Name`) ?? ''] = {
+          dataType: form.get(`${prefix}.Value.DataType`) ?? '',
+          stringValue: form.get(`${prefix}.Value.StringValue`) ?? '',
+        };
+      }
+      const messageId = randomUUID();
+      receiver.published.push({
+        topicArn: form.get('TopicArn'),
+        subject: form.get('Subject'),
+        message: form.get('Message'),
+        attributes,
+        messageId,
+      });
+      res.writeHead(200, { 'content-type': 'text/xml' });
+      res.end(
+        `<PublishResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><PublishResult><MessageId>${messageId}</MessageId>` +
+          `</PublishResult><ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></PublishResponse>`,
+      );
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  receiver.url = `http://127.0.0.1:${port}`;
+  return receiver;
+}
+
+export const TEST_TOPIC_ARN = 'arn:aws:sns:us-east-1:123456789012:usage-sentinel-alerts';
