@@ -2,6 +2,12 @@ import { fileURLToPath } from 'node:url';
 import { CfnOutput, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { SentinelConfig } from '../functions/config/config-schema.ts';
+import {
+  CONFIG_DEFINE_KEY,
+  FunctionEnv,
+  METRICS_NAMESPACE,
+  SERVICE_NAME,
+} from '../functions/deployment-contract.ts';
 import { AlertTopic } from './constructs/alert-topic.ts';
 import { FailedInvocationsQueue } from './constructs/failed-invocations-queue.ts';
 import { HourlySchedule } from './constructs/hourly-schedule.ts';
@@ -10,25 +16,13 @@ import { SentinelDashboard } from './constructs/sentinel-dashboard.ts';
 import { SentinelFunction } from './constructs/sentinel-function.ts';
 import { SentinelSecrets } from './constructs/sentinel-secrets.ts';
 import { StateTable } from './constructs/state-table.ts';
-import { METRICS_NAMESPACE, SERVICE_NAME } from './sentinel-metrics.ts';
+
+export { CONFIG_DEFINE_KEY, FunctionEnv };
 
 /** The repository root: the function's entry and the lock file esbuild resolves against live there. */
 const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url)).replace(/\/$/, '');
 
 /** Names of the environment variables the function reads. */
-export const FunctionEnv = {
-  stateTableName: 'STATE_TABLE_NAME',
-  alertTopicArn: 'ALERT_TOPIC_ARN',
-  openAiAdminKeySecretArn: 'OPENAI_ADMIN_KEY_SECRET_ARN',
-  slackWebhookSecretArn: 'SLACK_WEBHOOK_SECRET_ARN',
-} as const;
-
-/**
- * The validated configuration is compiled into the bundle as this expression (esbuild `define`), not
- * passed as an environment variable: Lambda caps those at 4 KB, and overrides and mutes can exceed it.
- */
-export const CONFIG_DEFINE_KEY = 'process.env.USAGE_SENTINEL_CONFIG';
-
 export interface UsageSentinelStackProps extends StackProps {
   /** Validated once in bin/app.ts. */
   readonly config: SentinelConfig;

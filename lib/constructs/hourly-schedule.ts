@@ -9,9 +9,9 @@ import {
 import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { SCHEDULE_EVENT_SOURCE } from '../../functions/deployment-contract.ts';
 
-/** `source` of the event the schedule sends, so the handler can tell it from other invocations. */
-export const SCHEDULE_EVENT_SOURCE = 'usage-sentinel.schedule';
+export { SCHEDULE_EVENT_SOURCE };
 
 export interface HourlyScheduleProps {
   /** Minute past each hour (UTC) the function is invoked. */

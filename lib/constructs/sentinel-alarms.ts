@@ -12,7 +12,12 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { METRICS_NAMESPACE, SERVICE_DIMENSION, SERVICE_NAME, SentinelMetric } from '../sentinel-metrics.ts';
+import {
+  METRICS_NAMESPACE,
+  SERVICE_DIMENSION,
+  SERVICE_NAME,
+  SentinelMetric,
+} from '../../functions/deployment-contract.ts';
 
 export interface SentinelAlarmsProps {
   readonly fn: IFunction;

@@ -10,7 +10,7 @@ import {
   SERVICE_DIMENSION,
   SERVICE_NAME,
   SentinelMetric,
-} from '../sentinel-metrics.ts';
+} from '../../functions/deployment-contract.ts';
 
 export interface SentinelDashboardProps {
   readonly fn: IFunction;

@@ -1,12 +1,9 @@
 import { SecretValue, Validations } from 'aws-cdk-lib';
 import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { SECRET_PLACEHOLDER } from '../../functions/deployment-contract.ts';
 
-/**
- * Value of a secret the stack creates, until the user stores the real one with
- * `aws secretsmanager put-secret-value`. A marker, not a credential: the function treats it as unset.
- */
-export const SECRET_PLACEHOLDER = 'REPLACE_ME';
+export { SECRET_PLACEHOLDER };
 
 export interface SentinelSecretsProps {
   /** Existing secret holding the OpenAI admin key; when absent the stack creates one. */
