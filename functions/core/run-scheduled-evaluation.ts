@@ -1,0 +1,194 @@
+// One scheduled run, the same for the Lambda, `usage-sentinel run` and the demo:
+// lease -> pending hours -> read usage -> evaluate oldest first -> record alerts -> advance the
+// watermark -> deliver what is pending. Each hour is committed on its own, so a failure or the
+// deadline leaves the rest pending for the next run, and nothing already recorded is lost.
+import type { Alert, SeriesNames } from './alert.ts';
+import { pendingHours } from './pending-hours.ts';
+import { type Deadline, HOUR_SECONDS, type UsageHour, type UsageSource } from './usage.ts';
+
+export interface RunLogger {
+  info(message: string, attributes?: Record<string, unknown>): void;
+  warn(message: string, attributes?: Record<string, unknown>): void;
+  error(message: string, attributes?: Record<string, unknown>): void;
+}
+
+export interface RunStatePort {
+  acquireLease(owner: string, nowMs: number, ttlSeconds: number): Promise<boolean>;
+  releaseLease(owner: string): Promise<void>;
+  readWatermark(): Promise<number | undefined>;
+  advanceWatermark(expected: number | undefined, next: number): Promise<void>;
+}
+
+export interface HourEvaluatorPort {
+  evaluate(
+    hour: UsageHour,
+    options?: { priming?: boolean },
+  ): Promise<{ alerts: Alert[]; seriesEvaluated: number }>;
+}
+
+export interface AlertRecorderPort {
+  record(alerts: Alert[]): Promise<unknown>;
+}
+
+export interface ChannelCounts {
+  slack: number;
+  email: number;
+}
+
+export interface DeliveryReport {
+  sent: ChannelCounts;
+  failed: ChannelCounts;
+}
+
+export interface DeliveryPort {
+  deliverPending(deadline: Deadline): Promise<DeliveryReport>;
+}
+
+export type NameLookup = (projectId: string, apiKeyId: string | null) => SeriesNames;
+
+export interface RunDependencies {
+  usageSource: UsageSource;
+  runState: RunStatePort;
+  evaluator: HourEvaluatorPort;
+  outbox: AlertRecorderPort;
+  /** Absent in dry runs: alerts are recorded but nothing is sent. */
+  delivery?: DeliveryPort;
+  /** Loads names once a run; failures fall back to ids. */
+  loadNames?: () => Promise<NameLookup>;
+  logger: RunLogger;
+}
+
+export interface RunRequest {
+  runId: string;
+  /** The clock, unix seconds. */
+  now: number;
+  graceMinutes: number;
+  deadline: Deadline;
+  /** Hours read from the API per request batch. */
+  hoursPerRead?: number;
+}
+
+export type RunOutcome = 'completed' | 'partial' | 'skipped' | 'failed';
+
+export interface RunReport {
+  runId: string;
+  outcome: RunOutcome;
+  hoursEvaluated: number;
+  firstHour?: number;
+  lastHour?: number;
+  hoursLeftPending: number;
+  seriesEvaluated: number;
+  alerts: Alert[];
+  delivery?: DeliveryReport;
+  error?: Error;
+}
+
+/** A finished run never holds the lease longer than this past its deadline. */
+const LEASE_MARGIN_SECONDS = 60;
+
+export async function runScheduledEvaluation(deps: RunDependencies, request: RunRequest): Promise<RunReport> {
+  const { logger, runState } = deps;
+  const report: RunReport = {
+    runId: request.runId,
+    outcome: 'completed',
+    hoursEvaluated: 0,
+    hoursLeftPending: 0,
+    seriesEvaluated: 0,
+    alerts: [],
+  };
+  const leaseSeconds = Math.ceil((request.deadline.atMs - Date.now()) / 1000) + LEASE_MARGIN_SECONDS;
+  if (!(await runState.acquireLease(request.runId, Date.now(), leaseSeconds))) {
+    logger.warn('Another run holds the lease; this one does nothing', { runId: request.runId });
+    return { ...report, outcome: 'skipped' };
+  }
+  try {
+    await evaluatePendingHours(deps, request, report);
+  } catch (error) {
+    report.outcome = 'failed';
+    report.error = error instanceof Error ? error : new Error(String(error));
+    logger.error('Evaluation stopped; the hours not evaluated stay pending for the next run', {
+      error: report.error.message,
+      hoursEvaluated: report.hoursEvaluated,
+      hoursLeftPending: report.hoursLeftPending,
+    });
+  }
+  try {
+    // Also after a failed evaluation: alerts recorded by this or earlier runs still go out.
+    if (deps.delivery) report.delivery = await deps.delivery.deliverPending(request.deadline);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    logger.error('Delivery failed; undelivered alerts stay in the outbox for the next run', {
+      error: message,
+    });
+    if (report.outcome !== 'failed') {
+      report.outcome = 'failed';
+      report.error = error instanceof Error ? error : new Error(message);
+    }
+  } finally {
+    await runState.releaseLease(request.runId);
+  }
+  return report;
+}
+
+async function evaluatePendingHours(deps: RunDependencies, request: RunRequest, report: RunReport) {
+  const { logger } = deps;
+  let watermark = await deps.runState.readWatermark();
+  const pending = pendingHours(request.now, request.graceMinutes, watermark);
+  report.hoursLeftPending = (pending.end - pending.start) / HOUR_SECONDS;
+  if (pending.start >= pending.end) {
+    logger.info('No closed hour is pending', { watermark });
+    return;
+  }
+  logger.info('Evaluating pending hours', {
+    from: isoHour(pending.start),
+    to: isoHour(pending.end - HOUR_SECONDS),
+    hours: report.hoursLeftPending,
+    priming: watermark === undefined,
+  });
+  const names = await loadNamesSafely(deps);
+  const hoursPerRead = request.hoursPerRead ?? 24;
+  for (let chunkStart = pending.start; chunkStart < pending.end; chunkStart += hoursPerRead * HOUR_SECONDS) {
+    if (Date.now() >= request.deadline.atMs) {
+      report.outcome = 'partial';
+      logger.warn('Out of time; the remaining hours stay pending for the next run', {
+        hoursLeftPending: report.hoursLeftPending,
+      });
+      return;
+    }
+    const chunkEnd = Math.min(chunkStart + hoursPerRead * HOUR_SECONDS, pending.end);
+    const hours = await deps.usageSource.readHours({ start: chunkStart, end: chunkEnd }, request.deadline);
+    for (const hour of hours) {
+      const priming = hour.start < pending.alertsFrom;
+      const { alerts, seriesEvaluated } = await deps.evaluator.evaluate(hour, { priming });
+      const named = priming ? [] : alerts.map((alert) => withNames(alert, names));
+      if (named.length) await deps.outbox.record(named);
+      await deps.runState.advanceWatermark(watermark, hour.start);
+      watermark = hour.start;
+      report.firstHour ??= hour.start;
+      report.lastHour = hour.start;
+      report.hoursEvaluated += 1;
+      report.hoursLeftPending -= 1;
+      report.seriesEvaluated += seriesEvaluated;
+      report.alerts.push(...named);
+    }
+  }
+}
+
+async function loadNamesSafely(deps: RunDependencies): Promise<NameLookup | undefined> {
+  if (!deps.loadNames) return undefined;
+  try {
+    return await deps.loadNames();
+  } catch (error) {
+    deps.logger.warn('Could not load project and key names; alerts show ids', {
+      error: error instanceof Error ? error.message : String(error),
+    });
+    return undefined;
+  }
+}
+
+function withNames(alert: Alert, names: NameLookup | undefined): Alert {
+  if (!names) return alert;
+  return { ...alert, names: { ...names(alert.projectId, alert.apiKeyId), ...alert.names } };
+}
+
+const isoHour = (unixSeconds: number): string => new Date(unixSeconds * 1000).toISOString().slice(0, 13);
