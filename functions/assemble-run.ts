@@ -7,8 +7,8 @@ import type { RunDependencies, RunLogger } from './core/run-scheduled-evaluation
 import { HourEvaluator } from './detection/hour-evaluator.ts';
 import { AlertOutbox } from './notify/alert-outbox.ts';
 import { type DeliveryResult, deliverPendingAlerts } from './notify/deliver-alerts.ts';
-import { SlackWebhookClient } from './notify/slack-webhook-client.ts';
-import { SnsPublisher } from './notify/sns-publisher.ts';
+import { type SlackChannel, SlackWebhookClient } from './notify/slack-webhook-client.ts';
+import { type EmailChannel, SnsPublisher } from './notify/sns-publisher.ts';
 import { RunStateStore } from './state/run-state-store.ts';
 import type { RetryInfo } from './usage-api/admin-api-client.ts';
 import { DynamoDbNameCache } from './usage-api/dynamodb-name-cache.ts';
@@ -25,6 +25,9 @@ export interface RunSettings {
   slackWebhookUrl?: string | undefined;
   snsTopicArn?: string | undefined;
   snsClient?: SNSClient;
+  /** Channels given as they are (the demo's terminal), in place of the webhook URL and topic ARN. */
+  slackChannel?: SlackChannel;
+  emailChannel?: EmailChannel;
   /** Evaluate and record, deliver nothing. */
   dryRun?: boolean;
   runId: string;
@@ -50,15 +53,19 @@ export function assembleRun(settings: RunSettings): AssembledRun {
   const usageSource = new OpenAiUsageSource({ ...api, watch: config.watch });
   const names = new OpenAiNameDirectory({ ...api, cache: new DynamoDbNameCache({ client, tableName }) });
   const outbox = new AlertOutbox({ client, tableName, config });
-  const slack = settings.slackWebhookUrl
-    ? new SlackWebhookClient({ url: settings.slackWebhookUrl, logger })
-    : undefined;
-  const email = settings.snsTopicArn
-    ? new SnsPublisher({
-        topicArn: settings.snsTopicArn,
-        ...(settings.snsClient ? { client: settings.snsClient } : {}),
-      })
-    : undefined;
+  const slack =
+    settings.slackChannel ??
+    (settings.slackWebhookUrl
+      ? new SlackWebhookClient({ url: settings.slackWebhookUrl, logger })
+      : undefined);
+  const email =
+    settings.emailChannel ??
+    (settings.snsTopicArn
+      ? new SnsPublisher({
+          topicArn: settings.snsTopicArn,
+          ...(settings.snsClient ? { client: settings.snsClient } : {}),
+        })
+      : undefined);
   let lastDelivery: DeliveryResult | undefined;
 
   const deps: RunDependencies = {

@@ -1,0 +1,118 @@
+// The seasonal baseline of one series. Two parts, as sparse keys need:
+// - how likely the hour is to be used at all (share of hours with usage, per slot and overall);
+// - the level when used, in log space, ln(tokens + LOG_OFFSET), where multiplicative noise becomes
+//   additive: an exponentially weighted mean and mean absolute residual.
+// Slots are hour of day (UTC) x weekday/weekend. Level updates are clipped, so one wild hour moves
+// the baseline a little, never to the wild value; empty hours only lower the chance of use, so gaps in
+// a busy key do not drag its level down.
+import { MAX_SLOT_COUNT, type SeriesState, SLOT_COUNT } from './series-state.ts';
+
+/** Tokens added before the logarithm: keeps empty hours finite and damps noise in the smallest keys. */
+export const LOG_OFFSET = 1000;
+export const toLog = (tokens: number): number => Math.log(Math.max(0, tokens) + LOG_OFFSET);
+export const fromLog = (v: number): number => Math.max(0, Math.exp(v) - LOG_OFFSET);
+
+/** Mean absolute residual to standard deviation, for roughly normal residuals. */
+const SPREAD_TO_SIGMA = 1.25;
+/** No series is trusted to be smoother than +-5% an hour. */
+const SIGMA_FLOOR = 0.05;
+/** Observations of the global spread a slot's own spread is worth next to its own (shrinkage). */
+const SPREAD_PRIOR_WEIGHT = 3;
+/** Hours of the overall share of use a slot's own share is worth next to its own. */
+const USE_PRIOR_WEIGHT = 2;
+/** Slowest learning rates: weekday slots see 5 hours a week, weekend slots 2. */
+const MIN_RATE_WEEKDAY = 0.2;
+const MIN_RATE_WEEKEND = 0.3;
+const GLOBAL_MIN_RATE = 0.02;
+/** The recent spread follows the last few hours. */
+const RECENT_RATE = 0.2;
+/** The overall share of use remembers about two weeks. */
+const GLOBAL_USE_MIN_RATE = 1 / 336;
+/** The prior spread of a key with little usage seen (a factor of e either way), worth this many hours. */
+const UNSURE_SPREAD = 1;
+const UNSURE_PRIOR_HOURS = 5;
+/** Clipped learning moves a level by at most this many sigmas of residual. */
+const CLIP_SIGMAS = 2;
+
+export interface Expectation {
+  /** Level when used (log space) and its scale. */
+  mean: number;
+  sigma: number;
+  /** The slot's chance of use relative to the series' overall chance (at most 1). */
+  useShare: number;
+  /** Expected tokens: the typical level when used, scaled down in hours the key is rarely used. */
+  tokens: number;
+}
+
+export function slotOf(hour: number): number {
+  const date = new Date(hour * 3_600_000);
+  const weekend = date.getUTCDay() === 0 || date.getUTCDay() === 6;
+  return date.getUTCHours() + (weekend ? 24 : 0);
+}
+
+export const otherDayTypeSlot = (slot: number): number => (slot + 24) % SLOT_COUNT;
+
+export function expectation(state: SeriesState, hour: number): Expectation {
+  const s = slotOf(hour);
+  const a = otherDayTypeSlot(s);
+  const n = state.slotCount[s] ?? 0;
+  const na = state.slotCount[a] ?? 0;
+  const priorMean = na > 0 ? (state.slotMean[a] ?? state.globalMean) : state.globalMean;
+  // A slot used once or never leans on the same hour of the other day type, else on the global level.
+  const w = Math.min(1, n / 2);
+  const mean = w * (state.slotMean[s] ?? 0) + (1 - w) * priorMean;
+  const own = state.slotSpread[s] ?? 0;
+  const g = state.globalSpread;
+  const spread = Math.max(
+    state.recentSpread,
+    Math.sqrt((n * own * own + SPREAD_PRIOR_WEIGHT * g * g) / (n + SPREAD_PRIOR_WEIGHT)),
+  );
+  // Until a key has been used for a while its level is a guess: lean on a wide prior spread.
+  const used = state.usedHours;
+  const confident = (used * spread + UNSURE_PRIOR_HOURS * UNSURE_SPREAD) / (used + UNSURE_PRIOR_HOURS);
+  const sigma = Math.max(SIGMA_FLOOR, SPREAD_TO_SIGMA * confident);
+  const seen = state.slotSeen[s] ?? 0;
+  const slotUse =
+    (seen * (state.slotUse[s] ?? 0) + USE_PRIOR_WEIGHT * state.globalUse) / (seen + USE_PRIOR_WEIGHT);
+  const useShare = state.globalUse > 0 ? Math.min(1, slotUse / state.globalUse) : 1;
+  return { mean, sigma, useShare, tokens: fromLog(mean) };
+}
+
+export type LearnMode = 'clipped' | 'free';
+
+/** Folds one hour into the baseline. `clipped` for ordinary hours; `free` to accept a new level. */
+export function learn(state: SeriesState, hour: number, tokens: number, mode: LearnMode): void {
+  const s = slotOf(hour);
+  const used = tokens > 0 ? 1 : 0;
+  const seen = state.slotSeen[s] ?? 0;
+  const useRate = Math.max(1 / (seen + 1), s >= 24 ? MIN_RATE_WEEKEND : MIN_RATE_WEEKDAY);
+  state.slotUse[s] = (state.slotUse[s] ?? 0) + useRate * (used - (state.slotUse[s] ?? 0));
+  state.slotSeen[s] = Math.min(MAX_SLOT_COUNT, seen + 1);
+  const hoursSeen = state.lastHour - state.firstHour + 1;
+  state.globalUse += Math.max(1 / (hoursSeen + 1), GLOBAL_USE_MIN_RATE) * (used - state.globalUse);
+  if (!used) return;
+  state.usedHours = Math.min(65535, state.usedHours + 1);
+
+  const logValue = toLog(tokens);
+  const exp = expectation(state, hour);
+  const n = state.slotCount[s] ?? 0;
+  const residual = logValue - exp.mean;
+  const limit = mode === 'free' ? Number.POSITIVE_INFINITY : CLIP_SIGMAS * exp.sigma;
+  const step = Math.max(-limit, Math.min(limit, residual));
+  const absResidual = Math.min(Math.abs(residual), 5 * exp.sigma);
+  if (n === 0) {
+    // A slot's first use is all it knows of its hour; the spread starts from the global one.
+    state.slotMean[s] = logValue;
+    state.slotSpread[s] = state.globalSpread;
+  } else {
+    const rate = Math.max(1 / (n + 1), s >= 24 ? MIN_RATE_WEEKEND : MIN_RATE_WEEKDAY);
+    state.slotMean[s] = (state.slotMean[s] ?? 0) + rate * step;
+    state.slotSpread[s] = (state.slotSpread[s] ?? 0) + rate * (absResidual - (state.slotSpread[s] ?? 0));
+  }
+  state.slotCount[s] = Math.min(MAX_SLOT_COUNT, n + 1);
+  const globalRate = Math.max(1 / (hoursSeen + 1), GLOBAL_MIN_RATE);
+  const globalStep = logValue - state.globalMean;
+  state.globalMean += globalRate * Math.max(-limit, Math.min(limit, globalStep));
+  state.globalSpread += globalRate * (absResidual - state.globalSpread);
+  state.recentSpread += Math.max(1 / (hoursSeen + 1), RECENT_RATE) * (absResidual - state.recentSpread);
+}

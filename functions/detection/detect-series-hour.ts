@@ -1,0 +1,297 @@
+// The pure detector: one series, one hour, its state before and after. No I/O, so it is tested alone.
+//
+// An hour opens an incident when it is far above its seasonal baseline by every measure configured
+// (robust distance, ratio, excess tokens, excess USD) and is not a recurrence (the same hour yesterday
+// or last week was as high: nightly and weekly jobs). The baseline is the level when used (see
+// baseline.ts), so a sparse key's usual burst is no spike. While an incident is open the baseline does not learn
+// (for up to two days; a longer one is accepted as the new level), and it resolves once the series has
+// been back within its baseline for `recoveryHours` hours in a row.
+import type { DetectionConfig } from '../config/config-schema.ts';
+import type { Alert, AlertType } from '../core/alert.ts';
+import { HOUR_SECONDS } from '../core/usage.ts';
+import { type Expectation, expectation, LOG_OFFSET, learn, toLog } from './baseline.ts';
+import { type AlertFigures, makeAlert, severityAt, severityIndex } from './incident.ts';
+import { emptyMetrics, type SeriesHourMetrics } from './series-metrics.ts';
+import { type IncidentState, newSeriesState, RING_HOURS, type SeriesState } from './series-state.ts';
+import { dequantizeTokens, quantizeTokens } from './series-state-codec.ts';
+
+export interface NotificationSettings {
+  recoveryNotices: boolean;
+  repeatEveryHours: number;
+}
+
+export interface DetectSeriesHourInput {
+  state: SeriesState | undefined;
+  /** This hour's figures; zeros when the series had no usage. */
+  metrics: SeriesHourMetrics;
+  /** Unix seconds, aligned to the hour. */
+  hourStart: number;
+  settings: DetectionConfig;
+  notifications: NotificationSettings;
+  /** Backfill before alerts start: learn, open nothing, alert nothing. */
+  priming?: boolean;
+}
+
+export interface DetectSeriesHourResult {
+  /** undefined: a series never seen, with no usage now, has no state. */
+  state: SeriesState | undefined;
+  alerts: Alert[];
+  /** false: the hour was at or before the last one applied (a replay), nothing changed. */
+  applied: boolean;
+}
+
+/** Past this, an open incident is the new normal and the baseline learns from it again. */
+export const MAX_FROZEN_HOURS = 48;
+/** Gaps longer than this are filled with only their last hours (a longer silence teaches no more). */
+const MAX_GAP_FILL_HOURS = 24 * 21;
+/** Cost per token drifts with the model mix: USD gets this much more spread than tokens. */
+const PRICE_MIX_SPREAD = 0.2;
+/** Sparkline length. */
+const RECENT_HOURS = 48;
+/** A recurrence: the same hour yesterday or last week had at least this share of this hour's tokens. */
+const RECURRENCE_SHARE = 0.5;
+/** Silent this long, a key is dormant: waking up with material usage is a spike. */
+export const DORMANT_HOURS = 14 * 24;
+
+export function detectSeriesHour(input: DetectSeriesHourInput): DetectSeriesHourResult {
+  const hour = input.hourStart / HOUR_SECONDS;
+  const alerts: Alert[] = [];
+  let state = input.state;
+  if (state && hour <= state.lastHour) return { state, alerts, applied: false };
+  if (!state) {
+    if (input.metrics.tokens <= 0) return { state: undefined, alerts, applied: false };
+    state = newSeriesState(hour, toLog(input.metrics.tokens));
+  } else {
+    state = structuredClone(state);
+    const zeros = emptyMetrics(input.metrics);
+    let from = state.lastHour + 1;
+    if (hour - from > MAX_GAP_FILL_HOURS) {
+      from = hour - MAX_GAP_FILL_HOURS;
+      state.lastHour = from - 1;
+    }
+    for (let h = from; h < hour; h++) step(state, zeros, h, input, alerts);
+  }
+  step(state, input.metrics, hour, input, alerts);
+  return { state, alerts, applied: true };
+}
+
+interface Assessment {
+  expected: Expectation;
+  usdExpected: number;
+  excessTokens: number;
+  excessUsd: number;
+  /** Far off the baseline by the relative measures (distance and ratio), however small in absolute terms. */
+  unusual: boolean;
+  /** Crosses every opening threshold and is no recurrence. */
+  opening: boolean;
+  /** Above half the thresholds: an open incident is still going on. */
+  elevated: boolean;
+}
+
+function step(
+  state: SeriesState,
+  m: SeriesHourMetrics,
+  hour: number,
+  input: DetectSeriesHourInput,
+  alerts: Alert[],
+): void {
+  const cfg = input.settings;
+  const priming = input.priming === true;
+  const history = hour - state.firstHour;
+  const warm = history >= cfg.warmupHours;
+  const a = assess(state, m, hour, cfg);
+  const drafts: Array<Omit<AlertFigures, 'recentTokens'>> = [];
+  const base = {
+    projectId: m.projectId,
+    apiKeyId: m.apiKeyId,
+    bucketStart: hour * HOUR_SECONDS,
+    metric: 'tokens' as const,
+    observed: m.tokens,
+    expected: a.expected.tokens,
+    usdObserved: m.usd,
+    usdExpected: a.usdExpected,
+    requestsObserved: m.requests,
+    requestsExpected: state.tokensPerRequest > 0 ? a.expected.tokens / state.tokensPerRequest : 0,
+    topModel: m.topModel,
+  };
+  const hourSeverity = severityIndex(a.excessUsd);
+
+  // New keys: material usage in the first hours of a key never seen before.
+  if (!state.newKeyAlerted) {
+    if (priming || warm) state.newKeyAlerted = true;
+    else if (m.tokens >= cfg.newKeyMinTokens && m.usd >= cfg.minExcessUsd && !state.incident) {
+      state.newKeyAlerted = true;
+      drafts.push({
+        ...base,
+        type: 'new_key',
+        incidentStart: hour * HOUR_SECONDS,
+        expected: 0,
+        usdExpected: 0,
+        requestsExpected: 0,
+        severity: severityAt(severityIndex(m.usd)),
+        excessTokensTotal: m.tokens,
+        excessUsdTotal: m.usd,
+      });
+    }
+  }
+
+  let inIncident = false;
+  let frozen = false;
+  const incident = state.incident;
+  if (incident) {
+    inIncident = true;
+    frozen = hour - incident.startHour < MAX_FROZEN_HOURS;
+    if (a.elevated) {
+      incident.lastAbnormalHour = hour;
+      incident.normalStreak = 0;
+      incident.excessTokens += Math.max(0, a.excessTokens);
+      incident.excessUsd += Math.max(0, a.excessUsd);
+      const escalated = hourSeverity > incident.alertedSeverity;
+      const repeat =
+        input.notifications.repeatEveryHours > 0 &&
+        hour - incident.lastAlertHour >= input.notifications.repeatEveryHours;
+      if ((escalated || repeat) && !priming) {
+        incident.lastAlertHour = hour;
+        incident.alertedSeverity = Math.max(incident.alertedSeverity, hourSeverity);
+        drafts.push(incidentDraft(base, 'reminder', incident, hourSeverity));
+      }
+    } else {
+      incident.normalStreak += 1;
+      if (incident.normalStreak >= cfg.recoveryHours) {
+        state.incident = null;
+        if (input.notifications.recoveryNotices && !priming) {
+          drafts.push({
+            ...incidentDraft(base, 'resolved', incident, incident.alertedSeverity),
+            durationHours: incident.lastAbnormalHour - incident.startHour + 1,
+          });
+        }
+      }
+    }
+  } else if (a.opening && warm && !priming) {
+    const opened: IncidentState = {
+      startHour: hour,
+      lastAlertHour: hour,
+      alertedSeverity: hourSeverity,
+      lastAbnormalHour: hour,
+      normalStreak: 0,
+      excessTokens: Math.max(0, a.excessTokens),
+      excessUsd: Math.max(0, a.excessUsd),
+    };
+    state.incident = opened;
+    inIncident = true;
+    frozen = true;
+    drafts.push(incidentDraft(base, 'spike', opened, hourSeverity));
+  }
+
+  // Learning: an incident's hours and (once warm) anomalous hours teach nothing; everything else is
+  // learned with clipping, so a wild hour during warm-up moves the baseline only a little.
+  const anomalous = inIncident ? a.elevated : a.opening;
+  if (inIncident && !frozen) learn(state, hour, m.tokens, 'free');
+  else if (
+    !inIncident &&
+    !(warm && a.unusual && !isRecurrence(state, hour, m.tokens, a.expected.tokens * cfg.minRatio))
+  )
+    learn(state, hour, m.tokens, 'clipped');
+  if (m.tokens > 0 && !anomalous) {
+    const usdRate = m.usd / m.tokens;
+    const perRequest = m.requests > 0 ? m.tokens / m.requests : state.tokensPerRequest;
+    state.usdPerToken =
+      state.usdPerToken > 0 ? state.usdPerToken + 0.05 * (usdRate - state.usdPerToken) : usdRate;
+    state.tokensPerRequest =
+      state.tokensPerRequest > 0
+        ? state.tokensPerRequest + 0.05 * (perRequest - state.tokensPerRequest)
+        : perRequest;
+  }
+  const slot = hour % RING_HOURS;
+  state.ring[slot] = quantizeTokens(m.tokens);
+  state.ringAnomalous[slot] = anomalous;
+  state.lastHour = hour;
+  if (m.tokens > 0) state.lastSeenHour = hour;
+
+  if (drafts.length) {
+    const recentTokens = recentFromRing(state, hour);
+    for (const d of drafts) alerts.push(makeAlert({ ...d, recentTokens }));
+  }
+}
+
+function incidentDraft(
+  base: Omit<
+    AlertFigures,
+    'type' | 'incidentStart' | 'severity' | 'excessTokensTotal' | 'excessUsdTotal' | 'recentTokens'
+  >,
+  type: AlertType,
+  incident: IncidentState,
+  severity: number,
+): Omit<AlertFigures, 'recentTokens'> {
+  return {
+    ...base,
+    type,
+    incidentStart: incident.startHour * HOUR_SECONDS,
+    severity: severityAt(severity),
+    excessTokensTotal: incident.excessTokens,
+    excessUsdTotal: incident.excessUsd,
+  };
+}
+
+export function assess(
+  state: SeriesState,
+  m: SeriesHourMetrics,
+  hour: number,
+  cfg: DetectionConfig,
+): Assessment {
+  const dormant = hour - state.lastSeenHour > DORMANT_HOURS;
+  // A key silent for weeks is expected to stay silent: any material use is news.
+  const expected = dormant ? { ...expectation(state, hour), tokens: 0 } : expectation(state, hour);
+  const x = m.tokens;
+  const ratio = (x + LOG_OFFSET) / (expected.tokens + LOG_OFFSET);
+  const z = distance(ratio, expected.sigma);
+  const excessTokens = x - expected.tokens;
+  const usdRate = state.usdPerToken > 0 ? state.usdPerToken : x > 0 ? m.usd / x : 0;
+  const usdExpected = expected.tokens * usdRate;
+  const excessUsd = m.usd - usdExpected;
+  // The same measures on estimated USD catch a switch to a pricier model at a similar token count.
+  const usdOffset = LOG_OFFSET * usdRate;
+  const usdRatio = usdOffset > 0 ? (m.usd + usdOffset) / (usdExpected + usdOffset) : ratio;
+  const usdZ = distance(usdRatio, expected.sigma + PRICE_MIX_SPREAD);
+  const relative = (k: number) =>
+    (z >= cfg.sensitivity * k && ratio >= 1 + (cfg.minRatio - 1) * k) ||
+    (usdZ >= cfg.sensitivity * k && usdRatio >= 1 + (cfg.minRatio - 1) * k && excessTokens >= 0);
+  const material = (k: number) =>
+    excessUsd >= cfg.minExcessUsd * k &&
+    (excessTokens >= cfg.minExcessTokens * k || (usdRatio >= cfg.minRatio && x >= cfg.minExcessTokens * k));
+  const unusual = relative(1);
+  const elevated = relative(0.5) && material(0.5);
+  const opening = unusual && material(1) && !isRecurrence(state, hour, x, expected.tokens * cfg.minRatio);
+  return { expected, usdExpected, excessTokens, excessUsd, unusual, opening, elevated };
+}
+
+/**
+ * Robust distance of an hour above its baseline, in scaled spreads, measured on tokens (not their
+ * logarithm): the ratio's excess over 1 in units of the series' typical relative swing. A smooth series
+ * (swings of 10%) is far off at 1.5x; a noisy one (swings of 3x) only at 10x or more.
+ */
+export function distance(ratio: number, sigma: number): number {
+  return (ratio - 1) / Math.expm1(sigma);
+}
+
+/**
+ * The same hour yesterday or last week was about as high and itself well above the baseline:
+ * a recurring job (nightly, weekly), not an incident.
+ */
+export function isRecurrence(state: SeriesState, hour: number, tokens: number, spikeFloor: number): boolean {
+  for (const back of [24, RING_HOURS]) {
+    const then = hour - back;
+    if (then < state.firstHour || then <= state.lastHour - RING_HOURS) continue;
+    const before = dequantizeTokens(state.ring[then % RING_HOURS] ?? 0);
+    if (before >= RECURRENCE_SHARE * tokens && before >= spikeFloor) return true;
+  }
+  return false;
+}
+
+function recentFromRing(state: SeriesState, hour: number): number[] {
+  const out: number[] = [];
+  for (let h = hour - RECENT_HOURS + 1; h <= hour; h++) {
+    out.push(h < state.firstHour ? 0 : dequantizeTokens(state.ring[h % RING_HOURS] ?? 0));
+  }
+  return out;
+}

@@ -1,0 +1,79 @@
+// What the detector remembers of one series between hours. Hours are counted as unix seconds / 3600.
+export const SLOT_COUNT = 48;
+/** Raw hourly history kept: one week, enough for last week's same hour and the 48-hour sparkline. */
+export const RING_HOURS = 168;
+export const MAX_SLOT_COUNT = 15;
+
+export interface IncidentState {
+  startHour: number;
+  lastAlertHour: number;
+  /** Index into SEVERITIES of the highest severity alerted so far. */
+  alertedSeverity: number;
+  lastAbnormalHour: number;
+  /** Consecutive hours back within the baseline. */
+  normalStreak: number;
+  excessTokens: number;
+  excessUsd: number;
+}
+
+export interface SeriesState {
+  firstHour: number;
+  /** The last hour applied; applying an hour at or before it is a no-op. */
+  lastHour: number;
+  /** The last hour with usage; the item expires 30 days after it. */
+  lastSeenHour: number;
+  /** A new_key alert was sent, or the key was known before it could count as new. */
+  newKeyAlerted: boolean;
+  /** Level and spread (mean absolute residual) of ln(tokens + LOG_OFFSET) over hours with usage. */
+  globalMean: number;
+  globalSpread: number;
+  /** Share of hours with usage. */
+  globalUse: number;
+  /** Hours with usage learned (capped at 65535): few of them, little confidence in the level. */
+  usedHours: number;
+  /** Mean absolute residual of the last few hours with usage: noisy spells raise the bar for a while. */
+  recentSpread: number;
+  usdPerToken: number;
+  tokensPerRequest: number;
+  /** Seasonal slots, hour of day (UTC) x weekday/weekend: the level when used, in log space. */
+  slotMean: number[];
+  slotSpread: number[];
+  /** Hours with usage learned per slot, capped at MAX_SLOT_COUNT. */
+  slotCount: number[];
+  /** Share of the slot's hours with usage, and hours learned for it (capped at MAX_SLOT_COUNT). */
+  slotUse: number[];
+  slotSeen: number[];
+  /** Quantized tokens of the last RING_HOURS hours, at index hour % RING_HOURS. */
+  ring: number[];
+  /** Hours of the ring that were anomalous (kept out of the ring's statistics). */
+  ringAnomalous: boolean[];
+  incident: IncidentState | null;
+}
+
+/** A brand-new series, seen first at `hour`, whose first value is `logValue`. */
+export function newSeriesState(hour: number, logValue: number): SeriesState {
+  return {
+    firstHour: hour,
+    lastHour: hour - 1,
+    lastSeenHour: hour,
+    newKeyAlerted: false,
+    globalMean: logValue,
+    globalSpread: INITIAL_SPREAD,
+    globalUse: 1,
+    usedHours: 0,
+    recentSpread: INITIAL_SPREAD,
+    usdPerToken: 0,
+    tokensPerRequest: 0,
+    slotMean: new Array(SLOT_COUNT).fill(0),
+    slotSpread: new Array(SLOT_COUNT).fill(0),
+    slotCount: new Array(SLOT_COUNT).fill(0),
+    slotUse: new Array(SLOT_COUNT).fill(0),
+    slotSeen: new Array(SLOT_COUNT).fill(0),
+    ring: new Array(RING_HOURS).fill(0),
+    ringAnomalous: new Array(RING_HOURS).fill(false),
+    incident: null,
+  };
+}
+
+/** Spread assumed before a series has shown its own: about a factor of 1.5 either way. */
+export const INITIAL_SPREAD = 0.4;

@@ -1,0 +1,159 @@
+import { describe, expect, it } from 'vitest';
+import { DORMANT_HOURS } from '../../functions/detection/detect-series-hour.ts';
+import { businessHours, DAY_HOURS, hourOf, openings, replaySeries, rng, spikes } from './series-fixtures.ts';
+
+const WEEK = 7 * DAY_HOURS;
+
+describe('detectSeriesHour: spikes', () => {
+  it('catches a clear spike in its first hour, with its figures', () => {
+    const base = businessHours(1_000_000);
+    const spikeAt = 2 * WEEK + 2 * DAY_HOURS + 11;
+    const { alerts } = replaySeries((i) => (i === spikeAt ? 9_000_000 : base(i)), spikeAt + 10);
+    const opened = spikes(alerts);
+    expect(opened).toHaveLength(1);
+    const [spike] = opened;
+    expect(spike && hourOf(spike)).toBe(spikeAt);
+    expect(spike?.observed).toBe(9_000_000);
+    expect(spike?.expected).toBeGreaterThan(700_000);
+    expect(spike?.expected).toBeLessThan(1_400_000);
+    // ~8M tokens over at $4.375 per million: about $35 over, high.
+    expect(spike?.severity).toBe('high');
+    expect(spike?.recentTokens).toHaveLength(48);
+    expect(spike?.recentTokens.at(-1)).toBeGreaterThan(8_000_000);
+  });
+
+  it('stays silent when a tiny key goes from 10 to 100 tokens an hour', () => {
+    const { alerts } = replaySeries((i) => (i < 2 * WEEK ? 10 : 100), 3 * WEEK);
+    expect(openings(alerts)).toEqual([]);
+  });
+
+  it('stays silent for a nightly batch job after warm-up', () => {
+    const r = rng(3);
+    const { alerts } = replaySeries(
+      (i) => (i % 24 === 2 ? 6_000_000 : 200_000) * (0.9 + 0.2 * r()),
+      4 * WEEK,
+    );
+    expect(spikes(alerts)).toEqual([]);
+  });
+
+  it('stays silent through a weekend dip and the Monday after', () => {
+    const { alerts } = replaySeries(businessHours(2_000_000, 5), 5 * WEEK);
+    expect(spikes(alerts)).toEqual([]);
+  });
+
+  it("stays silent for a sparse key's usual bursts at random hours", () => {
+    const r = rng(11);
+    const { alerts } = replaySeries(() => (r() < 0.08 ? 400_000 + 600_000 * r() : 0), 5 * WEEK);
+    expect(spikes(alerts)).toEqual([]);
+  });
+
+  it('stays silent while a key grows steadily (5% a day)', () => {
+    const base = businessHours(1_000_000, 7);
+    const { alerts } = replaySeries((i) => base(i) * 1.05 ** (i / 24), 5 * WEEK);
+    expect(spikes(alerts)).toEqual([]);
+  });
+
+  it('alerts a new key with material usage once', () => {
+    const r = rng(13);
+    const { alerts } = replaySeries((i) => (i < 100 ? 0 : 3_000_000 * (0.9 + 0.2 * r())), 300);
+    const opened = openings(alerts);
+    expect(opened.map((a) => a.type)).toEqual(['new_key']);
+    expect(opened[0] && hourOf(opened[0])).toBe(100);
+    expect(opened[0]?.expected).toBe(0);
+  });
+
+  it('does not alert a new key with little usage', () => {
+    const { alerts } = replaySeries((i) => (i < 100 ? 0 : 20_000), 300);
+    expect(openings(alerts)).toEqual([]);
+  });
+
+  it('treats a dormant key waking up with material usage as a spike', () => {
+    const wake = 3 * WEEK + DORMANT_HOURS + 5;
+    const { alerts } = replaySeries((i) => (i < 3 * WEEK || i >= wake ? 1_000_000 : 0), wake + 3);
+    const opened = spikes(alerts);
+    expect(opened).toHaveLength(1);
+    expect(opened[0] && hourOf(opened[0])).toBe(wake);
+  });
+
+  it('learns no relative alerts before warm-up', () => {
+    const { alerts } = replaySeries((i) => (i === 30 ? 20_000_000 : 1_000_000), 60);
+    expect(spikes(alerts)).toEqual([]);
+  });
+});
+
+describe('detectSeriesHour: incident lifecycle', () => {
+  const base = () => {
+    const r = rng(17);
+    return () => 1_000_000 * (0.9 + 0.2 * r());
+  };
+  const start = 2 * WEEK;
+
+  it('reminds every repeatEveryHours, escalates by severity, resolves after recoveryHours', () => {
+    const noise = base();
+    // 12 hours at 5M ($17 over: medium), then 4 hours at 30M (critical), then back.
+    const level = (i: number) =>
+      i >= start && i < start + 12 ? 5_000_000 : i >= start + 12 && i < start + 16 ? 30_000_000 : noise();
+    const { alerts, state } = replaySeries(level, start + 30, { notifications: { repeatEveryHours: 6 } });
+    const summary = alerts
+      .filter((a) => a.type !== 'new_key')
+      .map((a) => `${a.type}@${hourOf(a) - start}:${a.severity}`);
+    expect(summary).toEqual([
+      'spike@0:medium',
+      'reminder@6:medium',
+      'reminder@12:critical',
+      'resolved@18:critical',
+    ]);
+    const resolved = alerts.at(-1);
+    expect(resolved?.type).toBe('resolved');
+    expect(resolved?.durationHours).toBe(16);
+    // Excess: 12 x ~4M + 4 x ~29M tokens.
+    expect(resolved?.excessTokensTotal).toBeGreaterThan(150_000_000);
+    expect(resolved?.excessTokensTotal).toBeLessThan(175_000_000);
+    expect(resolved?.excessUsdTotal).toBeGreaterThan(600);
+    expect(resolved?.incidentStart).toBe(spikes(alerts)[0]?.incidentStart);
+    expect(state?.incident).toBeNull();
+  });
+
+  it('closes the incident without a notice when recoveryNotices is false', () => {
+    const noise = base();
+    const level = (i: number) => (i >= start && i < start + 3 ? 8_000_000 : noise());
+    const { alerts, state } = replaySeries(level, start + 12, { notifications: { recoveryNotices: false } });
+    expect(alerts.filter((a) => a.type !== 'new_key').map((a) => a.type)).toEqual(['spike']);
+    expect(state?.incident).toBeNull();
+  });
+
+  it('does not learn from an incident: a second spike after it resolves is caught again', () => {
+    const noise = base();
+    // The second spike is not at the same hour of day as the first one (that would be a recurrence).
+    const level = (i: number) =>
+      (i >= start && i < start + 20) || (i >= start + 50 && i < start + 52) ? 8_000_000 : noise();
+    const { alerts } = replaySeries(level, start + 60);
+    expect(spikes(alerts).map((a) => hourOf(a) - start)).toEqual([0, 50]);
+  });
+});
+
+describe('detectSeriesHour: settings', () => {
+  const noise = businessHours(1_000_000, 19);
+  const spikeAt = 2 * WEEK + 3 * DAY_HOURS + 12;
+  const series = (i: number) => (i === spikeAt ? 4_000_000 : noise(i));
+
+  it('honours per-key over per-project over default thresholds', () => {
+    const strictProject = { overrides: { projects: { proj_a: { minRatio: 10 } } } };
+    expect(spikes(replaySeries(series, spikeAt + 2).alerts)).toHaveLength(1);
+    expect(spikes(replaySeries(series, spikeAt + 2, strictProject).alerts)).toHaveLength(0);
+    const keyBack = { overrides: { ...strictProject.overrides, apiKeys: { key_a: { minRatio: 2 } } } };
+    expect(spikes(replaySeries(series, spikeAt + 2, keyBack).alerts)).toHaveLength(1);
+  });
+
+  it('honours sensitivity and the absolute minimums', () => {
+    expect(spikes(replaySeries(series, spikeAt + 2, { detection: { sensitivity: 20 } }).alerts)).toHaveLength(
+      0,
+    );
+    expect(
+      spikes(replaySeries(series, spikeAt + 2, { detection: { minExcessTokens: 5_000_000 } }).alerts),
+    ).toHaveLength(0);
+    expect(
+      spikes(replaySeries(series, spikeAt + 2, { detection: { minExcessUsd: 50 } }).alerts),
+    ).toHaveLength(0);
+  });
+});

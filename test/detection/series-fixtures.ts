@@ -1,0 +1,91 @@
+// Synthetic series for the detector's unit tests: hour by hour through detectSeriesHour, with the
+// state round-tripped through its codec each hour exactly as the evaluator stores it.
+import type { SentinelConfigInput } from '../../functions/config/config-schema.ts';
+import { parseConfig } from '../../functions/config/parse-config.ts';
+import type { Alert } from '../../functions/core/alert.ts';
+import { detectSeriesHour } from '../../functions/detection/detect-series-hour.ts';
+import { detectionSettingsFor } from '../../functions/detection/detection-settings.ts';
+import { priceLookup } from '../../functions/detection/model-price.ts';
+import { emptyMetrics, seriesMetrics } from '../../functions/detection/series-metrics.ts';
+import type { SeriesState } from '../../functions/detection/series-state.ts';
+import { decodeSeriesState, encodeSeriesState } from '../../functions/detection/series-state-codec.ts';
+
+/** Monday 2025-10-13 00:00 UTC. */
+export const START = Date.UTC(2025, 9, 13) / 1000;
+export const HOUR = 3600;
+export const DAY_HOURS = 24;
+
+/** Deterministic noise in [0, 1). */
+export function rng(seed: number): () => number {
+  let s = seed >>> 0 || 1;
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+}
+
+export interface Replay {
+  alerts: Alert[];
+  state: SeriesState | undefined;
+}
+
+/** Replays `hours` hours of one series (tokens per hour index from START) through the detector. */
+export function replaySeries(
+  tokensAt: (i: number) => number,
+  hours: number,
+  config: SentinelConfigInput = {},
+  id = { projectId: 'proj_a', apiKeyId: 'key_a' as string | null },
+  model = 'gpt-4o',
+): Replay {
+  const cfg = parseConfig(config);
+  const price = priceLookup(cfg.prices);
+  const alerts: Alert[] = [];
+  let encoded: string | undefined;
+  let state: SeriesState | undefined;
+  for (let i = 0; i < hours; i++) {
+    const tokens = Math.max(0, Math.round(tokensAt(i)));
+    const rows =
+      tokens > 0
+        ? [
+            {
+              ...id,
+              model,
+              inputTokens: Math.round(tokens * 0.75),
+              cachedInputTokens: 0,
+              outputTokens: tokens - Math.round(tokens * 0.75),
+              requests: Math.max(1, Math.round(tokens / 2000)),
+            },
+          ]
+        : [];
+    const metrics = seriesMetrics(rows, price).values().next().value ?? emptyMetrics(id);
+    const result = detectSeriesHour({
+      state: encoded ? decodeSeriesState(encoded) : undefined,
+      metrics,
+      hourStart: START + i * HOUR,
+      settings: detectionSettingsFor(cfg, id),
+      notifications: cfg.notifications,
+    });
+    alerts.push(...result.alerts);
+    if (result.state) {
+      encoded = encodeSeriesState(result.state);
+      state = decodeSeriesState(encoded);
+    }
+  }
+  return { alerts, state };
+}
+
+export const hourOf = (a: Alert): number => (a.bucketStart - START) / HOUR;
+export const openings = (alerts: Alert[]): Alert[] =>
+  alerts.filter((a) => a.type === 'spike' || a.type === 'new_key');
+export const spikes = (alerts: Alert[]): Alert[] => alerts.filter((a) => a.type === 'spike');
+
+/** A business-hours key: high 8-18 UTC on weekdays, low otherwise, with +-15% noise. */
+export function businessHours(level: number, seed = 1): (i: number) => number {
+  const r = rng(seed);
+  return (i) => {
+    const hourOfDay = i % 24;
+    const weekday = Math.floor(i / 24) % 7 < 5;
+    const base = weekday && hourOfDay >= 8 && hourOfDay < 18 ? level : level * 0.15;
+    return base * (0.85 + 0.3 * r());
+  };
+}

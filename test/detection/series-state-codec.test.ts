@@ -1,0 +1,108 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { RING_HOURS, type SeriesState, SLOT_COUNT } from '../../functions/detection/series-state.ts';
+import {
+  decodeSeriesState,
+  dequantizeTokens,
+  encodeSeriesState,
+  quantizeTokens,
+} from '../../functions/detection/series-state-codec.ts';
+import { toItem } from '../../functions/state/series-state-store.ts';
+
+const hour = fc.integer({ min: 400_000, max: 600_000 });
+const level = fc.double({ min: 6.9, max: 30, noNaN: true });
+const spread = fc.double({ min: 0, max: 5, noNaN: true });
+const share = fc.double({ min: 0, max: 1, noNaN: true });
+const count = fc.integer({ min: 0, max: 15 });
+
+const stateArb: fc.Arbitrary<SeriesState> = fc.record({
+  firstHour: hour,
+  lastHour: hour,
+  lastSeenHour: hour,
+  newKeyAlerted: fc.boolean(),
+  globalMean: level,
+  globalSpread: spread,
+  globalUse: share,
+  recentSpread: spread,
+  usedHours: fc.integer({ min: 0, max: 65535 }),
+  usdPerToken: fc.double({ min: 0, max: 1e-4, noNaN: true }),
+  tokensPerRequest: fc.double({ min: 0, max: 1e6, noNaN: true }),
+  slotMean: fc.array(level, { minLength: SLOT_COUNT, maxLength: SLOT_COUNT }),
+  slotSpread: fc.array(spread, { minLength: SLOT_COUNT, maxLength: SLOT_COUNT }),
+  slotCount: fc.array(count, { minLength: SLOT_COUNT, maxLength: SLOT_COUNT }),
+  slotUse: fc.array(share, { minLength: SLOT_COUNT, maxLength: SLOT_COUNT }),
+  slotSeen: fc.array(count, { minLength: SLOT_COUNT, maxLength: SLOT_COUNT }),
+  ring: fc.array(fc.integer({ min: 0, max: 255 }), { minLength: RING_HOURS, maxLength: RING_HOURS }),
+  ringAnomalous: fc.array(fc.boolean(), { minLength: RING_HOURS, maxLength: RING_HOURS }),
+  incident: fc.option(
+    fc.record({
+      startHour: hour,
+      lastAlertHour: hour,
+      alertedSeverity: fc.integer({ min: 0, max: 3 }),
+      lastAbnormalHour: hour,
+      normalStreak: fc.integer({ min: 0, max: 48 }),
+      excessTokens: fc.double({ min: 0, max: 1e12, noNaN: true }),
+      excessUsd: fc.double({ min: 0, max: 1e6, noNaN: true }),
+    }),
+    { nil: null },
+  ),
+});
+
+/** DynamoDB's item size: attribute names plus values (strings as UTF-8, numbers about their digits). */
+function itemBytes(item: ReturnType<typeof toItem>): number {
+  let bytes = 0;
+  for (const [name, value] of Object.entries(item)) {
+    bytes += Buffer.byteLength(name);
+    if (value.S !== undefined) bytes += Buffer.byteLength(value.S);
+    if (value.N !== undefined) bytes += Math.ceil(value.N.length / 2) + 1;
+  }
+  return bytes;
+}
+
+describe('series state codec', () => {
+  it('round-trips: decoding is close to the state, and re-encoding is exact', () => {
+    fc.assert(
+      fc.property(stateArb, (state) => {
+        const encoded = encodeSeriesState(state);
+        const decoded = decodeSeriesState(encoded);
+        expect(encodeSeriesState(decoded)).toBe(encoded);
+        expect(decoded.firstHour).toBe(state.firstHour);
+        expect(decoded.lastHour).toBe(state.lastHour);
+        expect(decoded.newKeyAlerted).toBe(state.newKeyAlerted);
+        expect(decoded.ring).toEqual(state.ring);
+        expect(decoded.ringAnomalous).toEqual(state.ringAnomalous);
+        expect(decoded.slotCount).toEqual(state.slotCount);
+        decoded.slotMean.forEach((v, i) => {
+          expect(Math.abs(v - (state.slotMean[i] ?? 0))).toBeLessThanOrEqual(0.0005 + 1e-9);
+        });
+        expect(decoded.incident === null).toBe(state.incident === null);
+        if (state.incident && decoded.incident) {
+          expect(decoded.incident.startHour).toBe(state.incident.startHour);
+          expect(decoded.incident.alertedSeverity).toBe(state.incident.alertedSeverity);
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('keeps the item under 1 KB, even with long ids and an open incident', () => {
+    fc.assert(
+      fc.property(stateArb, (state) => {
+        const id = { projectId: `proj_${'x'.repeat(40)}`, apiKeyId: `key_${'y'.repeat(40)}` };
+        expect(itemBytes(toItem(id, state))).toBeLessThanOrEqual(1024);
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it('quantizes tokens within about 6%', () => {
+    for (const tokens of [0, 1, 10, 999, 50_000, 1_234_567, 9e9]) {
+      const back = dequantizeTokens(quantizeTokens(tokens));
+      expect(Math.abs(back - tokens)).toBeLessThanOrEqual(Math.max(1, tokens * 0.06));
+    }
+  });
+
+  it('refuses a state of an unknown layout with a clear error', () => {
+    expect(() => decodeSeriesState('AAAA')).toThrow(/unknown layout/);
+  });
+});
