@@ -41,7 +41,7 @@ export function localDynamoDbClient(endpoint: string): DynamoDBClient {
 export async function ensureStateTable(client: DynamoDBClient, tableName: string): Promise<void> {
   try {
     await client.send(new DescribeTableCommand({ TableName: tableName }));
-    return;
+    return await waitUntilActive(client, tableName);
   } catch (error) {
     if (!(error instanceof ResourceNotFoundException)) throw error;
   }
@@ -59,5 +59,15 @@ export async function ensureStateTable(client: DynamoDBClient, tableName: string
       ],
     }),
   );
+  await waitUntilActive(client, tableName);
   // dynalite has no UpdateTimeToLive; expiry is a server-side sweep that only matters when deployed.
+}
+
+async function waitUntilActive(client: DynamoDBClient, tableName: string): Promise<void> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+    if (Table?.TableStatus === 'ACTIVE') return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error(`table ${tableName} did not become active`);
 }
