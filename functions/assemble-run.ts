@@ -3,16 +3,20 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import type { SentinelConfig } from './config/config-schema.ts';
+import { DailyCostCheck } from './core/daily-cost-check.ts';
 import type { RunDependencies, RunLogger } from './core/run-scheduled-evaluation.ts';
 import { HourEvaluator } from './detection/hour-evaluator.ts';
+import { priceLookup } from './detection/model-price.ts';
 import { AlertOutbox } from './notify/alert-outbox.ts';
 import { type DeliveryResult, deliverPendingAlerts } from './notify/deliver-alerts.ts';
 import { type SlackChannel, SlackWebhookClient } from './notify/slack-webhook-client.ts';
 import { type EmailChannel, SnsPublisher } from './notify/sns-publisher.ts';
+import { DailyEstimateStore } from './state/daily-estimate-store.ts';
 import { RunStateStore } from './state/run-state-store.ts';
 import type { RetryInfo } from './usage-api/admin-api-client.ts';
 import { DynamoDbNameCache } from './usage-api/dynamodb-name-cache.ts';
 import { OpenAiNameDirectory } from './usage-api/name-directory.ts';
+import { OpenAiDailyCosts } from './usage-api/openai-daily-costs.ts';
 import { OpenAiUsageSource } from './usage-api/openai-usage-source.ts';
 
 export interface RunSettings {
@@ -52,6 +56,7 @@ export function assembleRun(settings: RunSettings): AssembledRun {
   };
   const usageSource = new OpenAiUsageSource({ ...api, watch: config.watch });
   const names = new OpenAiNameDirectory({ ...api, cache: new DynamoDbNameCache({ client, tableName }) });
+  const costs = new OpenAiDailyCosts(api);
   const outbox = new AlertOutbox({ client, tableName, config });
   const slack =
     settings.slackChannel ??
@@ -74,6 +79,12 @@ export function assembleRun(settings: RunSettings): AssembledRun {
     evaluator: new HourEvaluator({ client, tableName, config }),
     outbox,
     loadNames: () => names.lookup(),
+    costCheck: new DailyCostCheck({
+      estimates: new DailyEstimateStore(client, tableName),
+      billed: costs,
+      price: priceLookup(config.prices),
+      logger,
+    }),
     logger,
   };
   if (!settings.dryRun) {
@@ -98,7 +109,7 @@ export function assembleRun(settings: RunSettings): AssembledRun {
     deps,
     lastDelivery: () => lastDelivery,
     close: async () => {
-      await Promise.all([usageSource.close(), names.close()]);
+      await Promise.all([usageSource.close(), names.close(), costs.close()]);
     },
   };
 }

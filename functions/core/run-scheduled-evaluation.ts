@@ -44,6 +44,12 @@ export interface DeliveryPort {
   deliverPending(deadline: Deadline): Promise<DeliveryReport>;
 }
 
+/** Daily comparison of estimated and billed cost (see daily-cost-check.ts). */
+export interface CostCheckPort {
+  recordHour(hour: UsageHour): Promise<void>;
+  checkOnceADay(now: number, deadline: Deadline): Promise<unknown>;
+}
+
 export type NameLookup = (projectId: string, apiKeyId: string | null) => SeriesNames;
 
 export interface RunDependencies {
@@ -55,6 +61,7 @@ export interface RunDependencies {
   delivery?: DeliveryPort;
   /** Loads names once a run; failures fall back to ids. */
   loadNames?: () => Promise<NameLookup>;
+  costCheck?: CostCheckPort;
   logger: RunLogger;
 }
 
@@ -112,6 +119,8 @@ export async function runScheduledEvaluation(deps: RunDependencies, request: Run
       hoursLeftPending: report.hoursLeftPending,
     });
   }
+  // Never fails the run: it only logs how far the price table is from the bill.
+  await deps.costCheck?.checkOnceADay(request.now, request.deadline);
   try {
     // Also after a failed evaluation: alerts recorded by this or earlier runs still go out.
     if (deps.delivery) report.delivery = await deps.delivery.deliverPending(request.deadline);
@@ -162,6 +171,7 @@ async function evaluatePendingHours(deps: RunDependencies, request: RunRequest, 
       const { alerts, seriesEvaluated } = await deps.evaluator.evaluate(hour, { priming });
       const named = priming ? [] : alerts.map((alert) => withNames(alert, names));
       if (named.length) await deps.outbox.record(named);
+      await recordCostEstimate(deps, hour);
       await deps.runState.advanceWatermark(watermark, hour.start);
       watermark = hour.start;
       report.firstHour ??= hour.start;
@@ -171,6 +181,17 @@ async function evaluatePendingHours(deps: RunDependencies, request: RunRequest, 
       report.seriesEvaluated += seriesEvaluated;
       report.alerts.push(...named);
     }
+  }
+}
+
+async function recordCostEstimate(deps: RunDependencies, hour: UsageHour): Promise<void> {
+  try {
+    await deps.costCheck?.recordHour(hour);
+  } catch (error) {
+    // The estimate only feeds a daily log line; it must not hold up alerting.
+    deps.logger.warn("Could not record the hour's cost estimate", {
+      error: error instanceof Error ? error.message : String(error),
+    });
   }
 }
 
