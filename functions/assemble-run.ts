@@ -9,6 +9,7 @@ import { HourEvaluator } from './detection/hour-evaluator.ts';
 import { priceLookup } from './detection/model-price.ts';
 import { AlertOutbox } from './notify/alert-outbox.ts';
 import { type DeliveryResult, deliverPendingAlerts } from './notify/deliver-alerts.ts';
+import { ProjectSlackRoutes } from './notify/project-slack-routes.ts';
 import { type SlackChannel, SlackWebhookClient } from './notify/slack-webhook-client.ts';
 import { type EmailChannel, SnsPublisher } from './notify/sns-publisher.ts';
 import { DailyEstimateStore } from './state/daily-estimate-store.ts';
@@ -27,6 +28,8 @@ export interface RunSettings {
   adminKey: string;
   /** Already checked by the caller: configuration URLs against hooks.slack.com, CLI URLs as typed. */
   slackWebhookUrl?: string | undefined;
+  /** Per project id, its team's own webhook URL (checked likewise). */
+  projectSlackWebhookUrls?: ReadonlyMap<string, string>;
   snsTopicArn?: string | undefined;
   snsClient?: SNSClient;
   /** Channels given as they are (the demo's terminal), in place of the webhook URL and topic ARN. */
@@ -58,11 +61,14 @@ export function assembleRun(settings: RunSettings): AssembledRun {
   const names = new OpenAiNameDirectory({ ...api, cache: new DynamoDbNameCache({ client, tableName }) });
   const costs = new OpenAiDailyCosts(api);
   const outbox = new AlertOutbox({ client, tableName, config });
+  const webhook = (url: string) => new SlackWebhookClient({ url, logger });
+  const defaultSlack = settings.slackWebhookUrl ? webhook(settings.slackWebhookUrl) : undefined;
+  const projectSlack = new Map(
+    [...(settings.projectSlackWebhookUrls ?? [])].map(([id, url]) => [id, webhook(url)]),
+  );
   const slack =
     settings.slackChannel ??
-    (settings.slackWebhookUrl
-      ? new SlackWebhookClient({ url: settings.slackWebhookUrl, logger })
-      : undefined);
+    (projectSlack.size ? new ProjectSlackRoutes(defaultSlack, projectSlack, logger) : defaultSlack);
   const email =
     settings.emailChannel ??
     (settings.snsTopicArn

@@ -74,6 +74,11 @@ export const handler = async (event: unknown, context: Context): Promise<RunSumm
     );
   }
   const slackWebhookUrl = await readSlackWebhookUrl(env(FunctionEnv.slackWebhookSecretArn));
+  const projectSlackWebhookUrls = new Map<string, string>();
+  for (const [projectId, arn] of Object.entries(config.secrets.projectSlackWebhookArns)) {
+    const url = await readSlackWebhookUrl(arn);
+    if (url) projectSlackWebhookUrls.set(projectId, url);
+  }
 
   let apiRetries = 0;
   const run = assembleRun({
@@ -83,6 +88,7 @@ export const handler = async (event: unknown, context: Context): Promise<RunSumm
     apiBase: process.env.OPENAI_BASE_URL ?? DEFAULT_API_BASE,
     adminKey,
     slackWebhookUrl,
+    projectSlackWebhookUrls,
     snsTopicArn: env(FunctionEnv.alertTopicArn),
     snsClient: sns,
     runId,
@@ -124,7 +130,7 @@ export const handler = async (event: unknown, context: Context): Promise<RunSumm
 async function readSlackWebhookUrl(secretArn: string): Promise<string | undefined> {
   const url = await secrets.read(secretArn);
   if (!url) {
-    logger.warn('The Slack webhook secret is not filled in; alerts go to email only');
+    logger.warn('A Slack webhook secret is not filled in; its alerts go to email only', { secretArn });
     return undefined;
   }
   // Only hooks.slack.com, so a configuration mistake cannot post usage data elsewhere; the local

@@ -50,6 +50,7 @@ export class UsageSentinelStack extends Stack {
     this.secrets = new SentinelSecrets(this, 'Secrets', {
       openAiAdminKeyArn: config.secrets.openAiAdminKeyArn,
       slackWebhookArn: config.secrets.slackWebhookArn,
+      projectSlackWebhookArns: config.secrets.projectSlackWebhookArns,
     });
     this.failedInvocations = new FailedInvocationsQueue(this, 'FailedInvocations');
     const deadLetterQueue = this.failedInvocations.queue;
@@ -84,6 +85,7 @@ export class UsageSentinelStack extends Stack {
     });
     openAiAdminKey.grantRead(fn);
     slackWebhook.grantRead(fn);
+    for (const secret of this.secrets.projectSlackWebhooks) secret.grantRead(fn);
 
     this.schedule = new HourlySchedule(this, 'Hourly', {
       minute: config.schedule.minute,

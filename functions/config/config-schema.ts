@@ -137,6 +137,10 @@ export const configSchema = z.strictObject({
     .strictObject({
       openAiAdminKeyArn: secretRef.optional().describe('Existing secret; otherwise the stack creates one'),
       slackWebhookArn: secretRef.optional().describe('Existing secret; otherwise the stack creates one'),
+      projectSlackWebhookArns: z
+        .record(id, secretRef)
+        .default({})
+        .describe("Per project id: a secret holding that team's own Slack webhook URL"),
     })
     .prefault({}),
   prices: z

@@ -10,12 +10,15 @@ export interface SentinelSecretsProps {
   readonly openAiAdminKeyArn?: string | undefined;
   /** Existing secret holding the Slack incoming-webhook URL; when absent the stack creates one. */
   readonly slackWebhookArn?: string | undefined;
+  /** Existing secrets holding per-project Slack webhook URLs, by project id. */
+  readonly projectSlackWebhookArns?: Readonly<Record<string, string>>;
 }
 
 /** The OpenAI admin key and the Slack webhook URL, referenced by ARN or created empty. */
 export class SentinelSecrets extends Construct {
   readonly openAiAdminKey: ISecret;
   readonly slackWebhook: ISecret;
+  readonly projectSlackWebhooks: ISecret[];
 
   constructor(scope: Construct, id: string, props: SentinelSecretsProps) {
     super(scope, id);
@@ -28,6 +31,9 @@ export class SentinelSecrets extends Construct {
       'SlackWebhook',
       props.slackWebhookArn,
       'Slack incoming-webhook URL for usage-sentinel alerts (leave REPLACE_ME to send none)',
+    );
+    this.projectSlackWebhooks = Object.values(props.projectSlackWebhookArns ?? {}).map((arn, index) =>
+      Secret.fromSecretCompleteArn(this, `ProjectSlackWebhook${index}`, arn),
     );
   }
 

@@ -13,11 +13,17 @@ import { allowedActions, REPO_ROOT, type SynthesizedStack, synthStack } from './
 
 const OPENAI_SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:usage-sentinel/openai-AbCdEf';
 const SLACK_SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:usage-sentinel/slack-GhIjKl';
+const TEAM_SLACK_SECRET_ARN =
+  'arn:aws:secretsmanager:eu-west-1:123456789012:secret:usage-sentinel/team-MnOpQr';
 
 const rawConfig = {
   schedule: { minute: 25 },
   notifications: { emails: ['finops@example.com', 'platform@example.com'] },
-  secrets: { openAiAdminKeyArn: OPENAI_SECRET_ARN, slackWebhookArn: SLACK_SECRET_ARN },
+  secrets: {
+    openAiAdminKeyArn: OPENAI_SECRET_ARN,
+    slackWebhookArn: SLACK_SECRET_ARN,
+    projectSlackWebhookArns: { proj_support: TEAM_SLACK_SECRET_ARN },
+  },
   // A `$`, a backtick and quotes must survive esbuild's `define` unchanged.
   mutes: [{ apiKeyId: 'key_batch', until: '2030-01-01', reason: 'nightly "batch" `eval` costs $$$' }],
 };
@@ -66,7 +72,7 @@ describe('custom configuration', () => {
     );
   });
 
-  it('lets the function read exactly those two secrets', () => {
+  it('lets the function read exactly those secrets: admin key, default and per-project webhooks', () => {
     const resources = new Capture();
     synth.template.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: Match.objectLike({
@@ -78,7 +84,11 @@ describe('custom configuration', () => {
         ]),
       }),
     });
-    expect([resources.asArray()].flat().sort()).toEqual([OPENAI_SECRET_ARN, SLACK_SECRET_ARN]);
+    expect([resources.asArray()].flat().sort()).toEqual([
+      OPENAI_SECRET_ARN,
+      SLACK_SECRET_ARN,
+      TEAM_SLACK_SECRET_ARN,
+    ]);
     expect(allowedActions(synth.template).map((a) => a.action)).not.toContain('secretsmanager:*');
   });
 
