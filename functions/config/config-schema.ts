@@ -31,7 +31,7 @@ export const detectionSchema = z.strictObject({
     .number()
     .min(1)
     .max(20)
-    .default(5)
+    .default(6)
     .describe('Robust distance (in scaled MADs) above the seasonal baseline an hour must reach'),
   minRatio: z.number().min(1).max(1000).default(2.5).describe('Observed / expected at least this'),
   minExcessTokens: z
@@ -40,7 +40,11 @@ export const detectionSchema = z.strictObject({
     .nonnegative()
     .default(50_000)
     .describe('Tokens over the baseline in the hour at least this'),
-  minExcessUsd: z.number().nonnegative().default(0.5).describe('Estimated USD over the baseline in the hour'),
+  minExcessUsd: z
+    .number()
+    .nonnegative()
+    .default(0)
+    .describe('Estimated USD over the baseline in the hour (0: tokens alone decide materiality)'),
   warmupHours: z
     .number()
     .int()

@@ -33,6 +33,8 @@ const UNSURE_SPREAD = 1;
 const UNSURE_PRIOR_HOURS = 5;
 /** Clipped learning moves a level by at most this many sigmas of residual. */
 const CLIP_SIGMAS = 2;
+/** A residual moves a spread as if it were at most this many spreads. */
+const HUBER_SPREADS = 2.5;
 
 export interface Expectation {
   /** Level when used (log space) and its scale. */
@@ -99,7 +101,10 @@ export function learn(state: SeriesState, hour: number, tokens: number, mode: Le
   const residual = logValue - exp.mean;
   const limit = mode === 'free' ? Number.POSITIVE_INFINITY : CLIP_SIGMAS * exp.sigma;
   const step = Math.max(-limit, Math.min(limit, residual));
-  const absResidual = Math.min(Math.abs(residual), 5 * exp.sigma);
+  // Huber-style scale updates: a residual counts for at most HUBER_SPREADS times the current spread,
+  // so a holiday or an outage widens the band a little, not for weeks.
+  const abs = Math.abs(residual);
+  const clipTo = (spread: number) => Math.min(abs, HUBER_SPREADS * Math.max(spread, SIGMA_FLOOR));
   if (n === 0) {
     // A slot's first use is all it knows of its hour; the spread starts from the global one.
     state.slotMean[s] = logValue;
@@ -107,12 +112,14 @@ export function learn(state: SeriesState, hour: number, tokens: number, mode: Le
   } else {
     const rate = Math.max(1 / (n + 1), s >= 24 ? MIN_RATE_WEEKEND : MIN_RATE_WEEKDAY);
     state.slotMean[s] = (state.slotMean[s] ?? 0) + rate * step;
-    state.slotSpread[s] = (state.slotSpread[s] ?? 0) + rate * (absResidual - (state.slotSpread[s] ?? 0));
+    const own = state.slotSpread[s] ?? 0;
+    state.slotSpread[s] = own + rate * (clipTo(own) - own);
   }
   state.slotCount[s] = Math.min(MAX_SLOT_COUNT, n + 1);
   const globalRate = Math.max(1 / (hoursSeen + 1), GLOBAL_MIN_RATE);
   const globalStep = logValue - state.globalMean;
   state.globalMean += globalRate * Math.max(-limit, Math.min(limit, globalStep));
-  state.globalSpread += globalRate * (absResidual - state.globalSpread);
-  state.recentSpread += Math.max(1 / (hoursSeen + 1), RECENT_RATE) * (absResidual - state.recentSpread);
+  state.globalSpread += globalRate * (clipTo(state.globalSpread) - state.globalSpread);
+  state.recentSpread +=
+    Math.max(1 / (hoursSeen + 1), RECENT_RATE) * (clipTo(state.recentSpread) - state.recentSpread);
 }

@@ -2,7 +2,9 @@
 //
 // An hour opens an incident when it is far above its seasonal baseline by every measure configured
 // (robust distance, ratio, excess tokens, excess USD) and is not a recurrence (the same hour yesterday
-// or last week was as high: nightly and weekly jobs). The baseline is the level when used (see
+// or last week was as high: nightly and weekly jobs), or when it and the hour before are both above half
+// the thresholds (a level shift: steps and ramps). A key with only a few hours of use has no level yet,
+// and a sparse key is judged against its last week's peak too. The baseline is the level when used (see
 // baseline.ts), so a sparse key's usual burst is no spike. While an incident is open the baseline does not learn
 // (for up to two days; a longer one is accepted as the new level), and it resolves once the series has
 // been back within its baseline for `recoveryHours` hours in a row.
@@ -52,6 +54,10 @@ const RECENT_HOURS = 48;
 const RECURRENCE_SHARE = 0.5;
 /** Silent this long, a key is dormant: waking up with material usage is a spike. */
 export const DORMANT_HOURS = 14 * 24;
+/** Hours of use a key needs before relative alerts: fewer say little about its level. */
+export const MIN_USED_HOURS = 8;
+/** Used in fewer than this share of its hours, a key is sparse. */
+const SPARSE_USE = 0.5;
 
 export function detectSeriesHour(input: DetectSeriesHourInput): DetectSeriesHourResult {
   const hour = input.hourStart / HOUR_SECONDS;
@@ -185,11 +191,13 @@ function step(
 
   // Learning: an incident's hours and (once warm) anomalous hours teach nothing; everything else is
   // learned with clipping, so a wild hour during warm-up moves the baseline only a little.
-  const anomalous = inIncident ? a.elevated : a.opening;
+  // Elevated hours (above half the thresholds) teach nothing once warm: the first hours of a ramp or a
+  // step must not widen the band the next hours are judged by.
+  const anomalous = a.elevated;
   if (inIncident && !frozen) learn(state, hour, m.tokens, 'free');
   else if (
     !inIncident &&
-    !(warm && a.unusual && !isRecurrence(state, hour, m.tokens, a.expected.tokens * cfg.minRatio))
+    !(warm && a.elevated && !isRecurrence(state, hour, m.tokens, a.expected.tokens * cfg.minRatio))
   )
     learn(state, hour, m.tokens, 'clipped');
   if (m.tokens > 0 && !anomalous) {
@@ -259,9 +267,19 @@ export function assess(
   const material = (k: number) =>
     excessUsd >= cfg.minExcessUsd * k &&
     (excessTokens >= cfg.minExcessTokens * k || (usdRatio >= cfg.minRatio && x >= cfg.minExcessTokens * k));
-  const unusual = relative(1);
+  // Evidence: a key with only a few hours of use has no level to be far from yet (its first material
+  // hours are the new_key rule's), and a rarely used key is judged against its recent peak too, so its
+  // bursts, once seen, are not news each time they come back (quantile-based sparse handling).
+  const young = state.usedHours < MIN_USED_HOURS;
+  const sparse = state.globalUse < SPARSE_USE;
+  const overPeak = !sparse || x >= cfg.minRatio * recentPeak(state, hour);
+  const unusual = relative(1) && !young && overPeak;
   const elevated = relative(0.5) && material(0.5);
-  const opening = unusual && material(1) && !isRecurrence(state, hour, x, expected.tokens * cfg.minRatio);
+  // A level shift: elevated this hour and the hour before it, so a step or a ramp too gentle for one
+  // hour's test opens in its second hour, before it can be learned as normal.
+  const sustained = elevated && !young && previousElevated(state, hour);
+  const opening =
+    (unusual || sustained) && material(1) && !isRecurrence(state, hour, x, expected.tokens * cfg.minRatio);
   return { expected, usdExpected, excessTokens, excessUsd, unusual, opening, elevated };
 }
 
@@ -286,6 +304,21 @@ export function isRecurrence(state: SeriesState, hour: number, tokens: number, s
     if (before >= RECURRENCE_SHARE * tokens && before >= spikeFloor) return true;
   }
   return false;
+}
+
+/** The highest hour of the last week, whatever it was judged then. */
+function recentPeak(state: SeriesState, hour: number): number {
+  let peak = 0;
+  for (let h = Math.max(state.firstHour, hour - RING_HOURS, state.lastHour - RING_HOURS + 1); h < hour; h++)
+    peak = Math.max(peak, dequantizeTokens(state.ring[h % RING_HOURS] ?? 0));
+  return peak;
+}
+
+function previousElevated(state: SeriesState, hour: number): boolean {
+  const then = hour - 1;
+  return (
+    then >= state.firstHour && then === state.lastHour && state.ringAnomalous[then % RING_HOURS] === true
+  );
 }
 
 function recentFromRing(state: SeriesState, hour: number): number[] {

@@ -45,7 +45,7 @@ export interface SeriesState {
   slotSeen: number[];
   /** Quantized tokens of the last RING_HOURS hours, at index hour % RING_HOURS. */
   ring: number[];
-  /** Hours of the ring that were anomalous (kept out of the ring's statistics). */
+  /** Hours of the ring that were elevated (above half the opening thresholds): a level shift's evidence. */
   ringAnomalous: boolean[];
   incident: IncidentState | null;
 }

@@ -1,24 +1,25 @@
-// Detection benchmark (not a test): replays usage hour by hour through the same HourEvaluator as the
-// Lambda, on an embedded DynamoDB from an empty state, writes the alert records as JSON Lines and
-// scores them with ../shared/bench/score.mjs.
+// Detection benchmark (not a test): replays usage exactly as `usage-sentinel backtest` does
+// (replayHistory over a UsageSource, the first week priming baselines, the same HourEvaluator as the
+// Lambda on an embedded DynamoDB from an empty state), writes the alert records as JSON Lines, scores
+// them with ../shared/bench/score.mjs and says per target whether it is met.
 //   node test/bench/detect.ts [--realworld-only] [--sim-only] [--seeds 1,2,3] [--out DIR]
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { waitUntilTableExists } from '@aws-sdk/client-dynamodb';
 import { parseConfig } from '../../functions/config/parse-config.ts';
 import { toAlertRecord } from '../../functions/core/alert.ts';
-import { HOUR_SECONDS, type UsageHour } from '../../functions/core/usage.ts';
+import { replayHistory } from '../../functions/core/replay-history.ts';
+import { HOUR_SECONDS, type UsageHour, type UsageSource } from '../../functions/core/usage.ts';
 import { HourEvaluator } from '../../functions/detection/hour-evaluator.ts';
 import {
   ensureStateTable,
   localDynamoDbClient,
   startEmbeddedDynamoDb,
 } from '../../functions/local/embedded-dynamodb.ts';
-import { usagePageSchema } from '../../functions/usage-api/usage-page-schema.ts';
-import { usageHoursFromPages } from '../../functions/usage-api/usage-pages-to-hours.ts';
+import { UsagePagesFile } from '../../functions/usage-api/usage-pages-file.ts';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const shared = path.resolve(repo, '../shared/bench');
@@ -46,7 +47,11 @@ interface Score {
   false_examples: string[];
 }
 
-async function replay(name: string, hours: Iterable<UsageHour>): Promise<{ file: string; seconds: number }> {
+async function replay(
+  name: string,
+  source: UsageSource,
+  range: { start: number; end: number },
+): Promise<{ file: string; seconds: number }> {
   const db = await startEmbeddedDynamoDb();
   const client = localDynamoDbClient(db.endpoint);
   try {
@@ -56,12 +61,14 @@ async function replay(name: string, hours: Iterable<UsageHour>): Promise<{ file:
       { TableName: 'bench' },
     );
     const evaluator = new HourEvaluator({ client, tableName: 'bench', config: parseConfig({}) });
-    const lines: string[] = [];
     const t0 = performance.now();
-    for (const hour of hours) {
-      const { alerts } = await evaluator.evaluate(hour);
-      for (const a of alerts) lines.push(JSON.stringify(toAlertRecord(a)));
-    }
+    const { alerts } = await replayHistory({
+      source,
+      evaluator,
+      ...range,
+      deadline: { atMs: Number.POSITIVE_INFINITY },
+    });
+    const lines = alerts.map((a) => JSON.stringify(toAlertRecord(a)));
     const file = path.join(args.out, `${name}.alerts.jsonl`);
     writeFileSync(file, lines.join('\n') + (lines.length ? '\n' : ''));
     return { file, seconds: (performance.now() - t0) / 1000 };
@@ -95,20 +102,15 @@ function report(name: string, s: Score, seconds: number): void {
   if (s.false_examples.length) console.log(`  false e.g.: ${s.false_examples.slice(0, 5).join('; ')}`);
 }
 
-async function realWorld(): Promise<void> {
+async function realWorld(): Promise<Score> {
   const dir = path.join(shared, 'realworld');
   const labelsFile = path.join(dir, 'labels.json');
-  const labels = JSON.parse(readFileSync(labelsFile, 'utf8')) as { start: number; hours: number };
-  const pages = readFileSync(path.join(dir, 'usage-pages.jsonl'), 'utf8')
-    .split('\n')
-    .filter((line) => line.trim())
-    .map((line) => usagePageSchema.parse(JSON.parse(line)));
-  const hours = usageHoursFromPages(pages, {
-    start: labels.start,
-    end: labels.start + labels.hours * HOUR_SECONDS,
-  });
-  const { file, seconds } = await replay('realworld', hours);
-  report('real-world (26 series)', score(labelsFile, file), seconds);
+  // The range backtest --input takes: the file's own first to last hour.
+  const pages = new UsagePagesFile(path.join(dir, 'usage-pages.jsonl'));
+  const { file, seconds } = await replay('realworld', pages, { start: pages.start, end: pages.end });
+  const s = score(labelsFile, file);
+  report('real-world (26 series)', s, seconds);
+  return s;
 }
 
 interface SimulatedOrg {
@@ -118,29 +120,70 @@ interface SimulatedOrg {
   labels: unknown;
 }
 
-async function simulated(): Promise<void> {
+/** The simulator's hours as a UsageSource: what the usage API stand-in would serve, read in ranges. */
+function simulatedSource(org: SimulatedOrg): UsageSource {
+  return {
+    async readHours(range) {
+      const out: UsageHour[] = [];
+      for (let start = range.start; start < range.end; start += HOUR_SECONDS)
+        out.push({ start, rows: org.usageAt(start) });
+      return out;
+    },
+  };
+}
+
+async function simulated(): Promise<Score[]> {
   const modulePath = path.join(repo, 'functions/local/simulated-org.ts');
   if (!existsSync(modulePath)) {
     console.log('simulated organizations: functions/local/simulated-org.ts not there yet, skipped');
-    return;
+    return [];
   }
   const sim = (await import(modulePath)) as {
     simulateOrganization(o: { seed: number; keys: number; weeks: number }): SimulatedOrg;
   };
+  const scores: Score[] = [];
   for (const seed of args.seeds.split(',').map(Number)) {
     const org = sim.simulateOrganization({ seed, keys: 150, weeks: 5 });
     const labelsFile = path.join(args.out, `sim-${seed}.labels.json`);
     writeFileSync(labelsFile, JSON.stringify(org.labels));
-    const hours = function* () {
-      for (let i = 0; i < org.hours; i++) {
-        const start = org.start + i * HOUR_SECONDS;
-        yield { start, rows: org.usageAt(start) };
-      }
-    };
-    const { file, seconds } = await replay(`sim-${seed}`, hours());
-    report(`simulated org seed ${seed} (150 keys, 5 weeks)`, score(labelsFile, file), seconds);
+    const { file, seconds } = await replay(`sim-${seed}`, simulatedSource(org), {
+      start: org.start,
+      end: org.start + org.hours * HOUR_SECONDS,
+    });
+    const s = score(labelsFile, file);
+    report(`simulated org seed ${seed} (150 keys, 5 weeks)`, s, seconds);
+    scores.push(s);
   }
+  return scores;
 }
 
-if (!args['sim-only']) await realWorld();
-if (!args['realworld-only']) await simulated();
+/** The project's targets (issue "Baselines and spike detection that people trust"). */
+const BEST_SIMPLE_F1 = 0.4;
+const verdict = (met: boolean): string => (met ? 'met' : 'NOT MET');
+
+const real = args['sim-only'] ? undefined : await realWorld();
+const sims = args['realworld-only'] ? [] : await simulated();
+console.log('\ntargets:');
+if (real) {
+  const f1Target = 1.25 * BEST_SIMPLE_F1;
+  console.log(
+    `  real-world F1 >= ${f1Target} (1.25 x best simple detector): ${real.f1} ${verdict(real.f1 >= f1Target)}`,
+  );
+  console.log(
+    `  real-world false alerts <= 20 per 100 series-weeks: ${real.false_per_100_series_weeks} ${verdict(real.false_per_100_series_weeks <= 20)}`,
+  );
+}
+if (sims.length) {
+  const worst = (f: (s: Score) => number, pick: (a: number, b: number) => number) =>
+    sims.map(f).reduce((a, b) => pick(a, b));
+  const recall = worst((s) => s.recall, Math.min);
+  const delay = worst((s) => s.median_delay_h ?? Number.POSITIVE_INFINITY, Math.max);
+  const falses = worst((s) => s.false_per_100_series_weeks, Math.max);
+  const f1 = worst((s) => s.f1, Math.min);
+  console.log(`  simulated recall >= 0.95 (worst seed): ${recall} ${verdict(recall >= 0.95)}`);
+  console.log(`  simulated median delay 0 h (worst seed): ${delay} ${verdict(delay === 0)}`);
+  console.log(
+    `  simulated false alerts <= 1.5 per 100 series-weeks (worst seed): ${falses} ${verdict(falses <= 1.5)}`,
+  );
+  console.log(`  simulated F1 >= 0.9 (worst seed): ${f1} ${verdict(f1 >= 0.9)}`);
+}

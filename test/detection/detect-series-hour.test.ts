@@ -157,3 +157,48 @@ describe('detectSeriesHour: settings', () => {
     ).toHaveLength(0);
   });
 });
+
+describe('detectSeriesHour: steps, ramps, sparse keys and cheap models', () => {
+  const steady = (seed: number) => {
+    const r = rng(seed);
+    return () => 1_000_000 * Math.exp(0.15 * (r() + r() + r() - 1.5));
+  };
+  const start = 2 * WEEK + 3 * DAY_HOURS + 10;
+
+  it('catches a sustained 3x step in its first hour and does not learn it as normal', () => {
+    const noise = steady(23);
+    const { alerts, state } = replaySeries((i) => (i >= start ? 3 : 1) * noise(), start + 24);
+    expect(spikes(alerts).map((a) => hourOf(a) - start)).toEqual([0]);
+    expect(state?.incident).not.toBeNull();
+  });
+
+  it('catches a ramp too gentle for one hour by its second elevated hour (level shift)', () => {
+    const noise = steady(29);
+    // 1.9x, then 2.1x: each under minRatio alone, together a shift.
+    const level = (i: number) => (i === start ? 1.9 : i > start ? 2.1 : 1) * noise();
+    const opened = spikes(replaySeries(level, start + 6).alerts);
+    expect(opened.map((a) => hourOf(a) - start)).toEqual([1]);
+  });
+
+  it('catches a material token spike on a cheap model (materiality is in tokens by default)', () => {
+    const noise = steady(31);
+    const level = (i: number) => (i === start ? 600_000 : (100_000 * noise()) / 1_000_000);
+    const { alerts } = replaySeries(level, start + 3, {}, undefined, 'gpt-4o-mini');
+    expect(spikes(alerts).map((a) => hourOf(a) - start)).toEqual([0]);
+  });
+
+  it("alerts a sparse key's bursts at a higher level at most once a week", () => {
+    const r = rng(37);
+    // A key used about one hour in twelve, at ~30k tokens; from week 2 its bursts are ~600k.
+    const level = (i: number) => (i % 12 === 5 && r() < 0.8 ? (i < 2 * WEEK ? 30_000 : 600_000) : 0);
+    const opened = openings(replaySeries(level, 3 * WEEK).alerts);
+    expect(opened.length).toBeLessThanOrEqual(1);
+  });
+
+  it('opens nothing relative for a key with only a few hours of use', () => {
+    // Five hours of use in two weeks, then one at 20x: too little evidence of its level.
+    const used = new Set([30, 100, 170, 240, 300]);
+    const level = (i: number) => (used.has(i) ? 20_000 : i === 2 * WEEK ? 400_000 : 0);
+    expect(spikes(replaySeries(level, 2 * WEEK + 3).alerts)).toEqual([]);
+  });
+});
