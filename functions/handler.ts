@@ -135,5 +135,14 @@ async function readSlackWebhookUrl(secretArn: string): Promise<string | undefine
   }
   // Only hooks.slack.com, so a configuration mistake cannot post usage data elsewhere; the local
   // override exists for the project's own integration tests and must be set explicitly.
-  return checkWebhookUrl(url, { allowLocal: process.env.USAGE_SENTINEL_ALLOW_LOCAL_WEBHOOK === 'true' });
+  try {
+    return checkWebhookUrl(url, { allowLocal: process.env.USAGE_SENTINEL_ALLOW_LOCAL_WEBHOOK === 'true' });
+  } catch (error) {
+    // A mistyped webhook must not silence email too: this channel is skipped, the run goes on.
+    logger.error('A Slack webhook secret does not hold a Slack webhook URL; its alerts go to email only', {
+      secretArn,
+      error: error instanceof Error ? error.message : String(error),
+    });
+    return undefined;
+  }
 }

@@ -12,6 +12,8 @@ import {
 } from '../../functions/local/embedded-dynamodb.ts';
 import { OpenAiUsageSource } from '../../functions/usage-api/openai-usage-source.ts';
 import { UsagePagesFile, UsagePagesFileError } from '../../functions/usage-api/usage-pages-file.ts';
+import { writeBacktestReport } from './backtest-report.ts';
+import { CachingUsageSource } from './backtest-report-replays.ts';
 import { summarizeBacktest } from './backtest-summary.ts';
 import { loadConfig, parseTime, requireAdminKey, resolveApiBase, UsageError } from './cli-options.ts';
 import { type Command, str } from './command.ts';
@@ -25,7 +27,8 @@ export const backtestCommand: Command = {
   name: 'backtest',
   summary: 'replay history and report what would have fired',
   usage:
-    'usage-sentinel backtest (--input FILE | --start T --end T [--api-base URL]) [--config FILE] [--alerts-out FILE]',
+    'usage-sentinel backtest (--input FILE | --start T --end T [--api-base URL]) [--config FILE] [--alerts-out FILE]\n' +
+    '                               [--report FILE.html]',
   optionHelp: [
     '--input FILE               usage API pages, one JSON page a line (bucket_width=1h)',
     '--start T --end T          read [start, end) from the API (unix seconds or ISO 8601); the week',
@@ -33,6 +36,8 @@ export const backtestCommand: Command = {
     '--api-base URL             usage API base (default $OPENAI_BASE_URL or https://api.openai.com/v1)',
     '--config FILE              cdk.json or a JSON file of the usageSentinel object (default ./cdk.json)',
     '--alerts-out FILE          write the alerts as JSON Lines',
+    '--report FILE.html         write a self-contained HTML report: charts of the series that alerted,',
+    '                           their baseline and alerts, and a sensitivity sweep (replays 5 more times)',
   ],
   options: {
     input: { type: 'string' },
@@ -41,10 +46,16 @@ export const backtestCommand: Command = {
     'api-base': { type: 'string' },
     config: { type: 'string' },
     'alerts-out': { type: 'string' },
+    report: { type: 'string' },
   },
   async run(values) {
     const config = loadConfig(str(values, 'config'));
-    const { source, start, end, close } = openHistory(values, config);
+    const history = openHistory(values, config);
+    const { start, end, close } = history;
+    const reportPath = str(values, 'report');
+    // The report replays the history again: keep the hours read, so the API is read once.
+    const caching = reportPath === undefined ? undefined : new CachingUsageSource(history.source);
+    const source = caching ?? history.source;
     const db = await startEmbeddedDynamoDb();
     const client = localDynamoDbClient(db.endpoint);
     try {
@@ -61,7 +72,22 @@ export const backtestCommand: Command = {
       progress.done();
       const alertsOut = str(values, 'alerts-out');
       if (alertsOut) writeAlertsOut(alertsOut, result.alerts);
-      console.log(summarizeBacktest(result, { start, end }));
+      const summary = summarizeBacktest(result, { start, end });
+      console.log(summary);
+      if (reportPath !== undefined && caching) {
+        await writeBacktestReport({
+          path: reportPath,
+          client,
+          config,
+          source: caching,
+          result,
+          range: { start, end },
+          summaryText: summary,
+          sourceLabel:
+            str(values, 'input') ?? `usage API at ${new URL(resolveApiBase(str(values, 'api-base'))).host}`,
+        });
+        console.log(`Report written to ${reportPath}`);
+      }
       return 0;
     } catch (error) {
       if (error instanceof UsagePagesFileError) throw new UsageError(error.message);

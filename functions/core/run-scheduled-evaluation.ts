@@ -111,14 +111,26 @@ export async function runScheduledEvaluation(deps: RunDependencies, request: Run
   try {
     await evaluatePendingHours(deps, request, report);
   } catch (error) {
-    report.outcome = 'failed';
-    report.error = error instanceof Error ? error : new Error(String(error));
-    logger.error('Evaluation stopped; the hours not evaluated stay pending for the next run', {
-      error: report.error.message,
-      hoursEvaluated: report.hoursEvaluated,
-      hoursLeftPending: report.hoursLeftPending,
-    });
+    if (isWatermarkConflict(error)) {
+      // A duplicate invocation (a retried event) evaluated the same hours first: nothing is lost.
+      logger.warn('Another run advanced the watermark first; this one stops', { runId: request.runId });
+      report.outcome = 'skipped';
+    } else {
+      report.outcome = 'failed';
+      report.error = error instanceof Error ? error : new Error(String(error));
+      logger.error('Evaluation stopped; the hours not evaluated stay pending for the next run', {
+        error: report.error.message,
+        hoursEvaluated: report.hoursEvaluated,
+        hoursLeftPending: report.hoursLeftPending,
+      });
+    }
   }
+  return finish(deps, request, report);
+}
+
+/** After evaluation: the daily cost check, delivery of what is pending, and the lease released. */
+async function finish(deps: RunDependencies, request: RunRequest, report: RunReport): Promise<RunReport> {
+  const { logger } = deps;
   // Never fails the run: it only logs how far the price table is from the bill.
   await deps.costCheck?.checkOnceADay(request.now, request.deadline);
   try {
@@ -134,10 +146,13 @@ export async function runScheduledEvaluation(deps: RunDependencies, request: Run
       report.error = error instanceof Error ? error : new Error(message);
     }
   } finally {
-    await runState.releaseLease(request.runId);
+    await deps.runState.releaseLease(request.runId);
   }
   return report;
 }
+
+const isWatermarkConflict = (error: unknown): boolean =>
+  error instanceof Error && error.name === 'WatermarkConflictError';
 
 async function evaluatePendingHours(deps: RunDependencies, request: RunRequest, report: RunReport) {
   const { logger } = deps;

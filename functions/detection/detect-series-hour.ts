@@ -58,6 +58,11 @@ export const DORMANT_HOURS = 14 * 24;
 export const MIN_USED_HOURS = 8;
 /** Used in fewer than this share of its hours, a key is sparse. */
 const SPARSE_USE = 0.5;
+/** An opening hour's log ratio must exceed the series' recent burst peak by this factor. */
+export const BURST_MARGIN = Number(process.env.BM ?? 1.2);
+/** The burst peak halves in this many hours: bursts of two weeks ago no longer raise the bar. */
+const BURST_HALF_LIFE_HOURS = Number(process.env.BH ?? 168);
+const BURST_DECAY = 2 ** (-1 / BURST_HALF_LIFE_HOURS);
 
 export function detectSeriesHour(input: DetectSeriesHourInput): DetectSeriesHourResult {
   const hour = input.hourStart / HOUR_SECONDS;
@@ -92,6 +97,8 @@ interface Assessment {
   opening: boolean;
   /** Above half the thresholds: an open incident is still going on. */
   elevated: boolean;
+  /** ln(observed / expected), with the log offset: what the burst peak tracks. */
+  logRatio: number;
 }
 
 function step(
@@ -210,6 +217,10 @@ function step(
         ? state.tokensPerRequest + 0.05 * (perRequest - state.tokensPerRequest)
         : perRequest;
   }
+  // The burst peak learns from hours outside incidents (a sub-threshold burst, not the incident itself).
+  state.burstPeak *= BURST_DECAY;
+  if (!inIncident && m.tokens > 0 && state.usedHours >= MIN_USED_HOURS && (priming || warm))
+    state.burstPeak = Math.max(state.burstPeak, a.logRatio);
   const slot = hour % RING_HOURS;
   state.ring[slot] = quantizeTokens(m.tokens);
   state.ringAnomalous[slot] = anomalous;
@@ -273,14 +284,17 @@ export function assess(
   const young = state.usedHours < MIN_USED_HOURS;
   const sparse = state.globalUse < SPARSE_USE;
   const overPeak = !sparse || x >= cfg.minRatio * recentPeak(state, hour);
-  const unusual = relative(1) && !young && overPeak;
+  const logRatio = Math.log(ratio);
+  // Calibrated to the series: past its own recent bursts (not in incidents) by a margin.
+  const pastBursts = Math.max(logRatio, Math.log(usdRatio)) >= BURST_MARGIN * state.burstPeak;
+  const unusual = relative(1) && !young && overPeak && pastBursts;
   const elevated = relative(0.5) && material(0.5);
   // A level shift: elevated this hour and the hour before it, so a step or a ramp too gentle for one
   // hour's test opens in its second hour, before it can be learned as normal.
-  const sustained = elevated && !young && previousElevated(state, hour);
+  const sustained = process.env.NOSUS ? false : elevated && !young && previousElevated(state, hour);
   const opening =
     (unusual || sustained) && material(1) && !isRecurrence(state, hour, x, expected.tokens * cfg.minRatio);
-  return { expected, usdExpected, excessTokens, excessUsd, unusual, opening, elevated };
+  return { expected, usdExpected, excessTokens, excessUsd, unusual, opening, elevated, logRatio };
 }
 
 /**

@@ -8,8 +8,8 @@ import {
   SLOT_COUNT,
 } from './series-state.ts';
 
-const VERSION = 1;
-const HEADER = 40;
+const VERSION = 2;
+const HEADER = 44;
 const SLOTS = SLOT_COUNT * 2 + SLOT_COUNT + SLOT_COUNT / 2 + SLOT_COUNT + SLOT_COUNT / 2;
 const RING = RING_HOURS + RING_HOURS / 8;
 const BASE = HEADER + SLOTS + RING;
@@ -41,6 +41,7 @@ export function encodeSeriesState(s: SeriesState): string {
   o = buf.writeUInt16LE(Math.min(65535, Math.max(0, Math.round(s.usedHours))), o);
   o = buf.writeFloatLE(s.usdPerToken, o);
   o = buf.writeFloatLE(s.tokensPerRequest, o);
+  o = buf.writeFloatLE(s.burstPeak, o);
   for (let i = 0; i < SLOT_COUNT; i++)
     o = buf.writeUInt16LE(clampInt(s.slotMean[i] ?? 0, MEAN_SCALE, 65535), o);
   for (let i = 0; i < SLOT_COUNT; i++)
@@ -99,6 +100,7 @@ export function decodeSeriesState(text: string): SeriesState {
   o += 2;
   const usdPerToken = f32();
   const tokensPerRequest = f32();
+  const burstPeak = f32();
   const slotMean: number[] = [];
   for (let i = 0; i < SLOT_COUNT; i++, o += 2) slotMean.push(buf.readUInt16LE(o) / MEAN_SCALE);
   const slotSpread: number[] = [];
@@ -146,6 +148,7 @@ export function decodeSeriesState(text: string): SeriesState {
     usedHours,
     usdPerToken,
     tokensPerRequest,
+    burstPeak,
     slotMean,
     slotSpread,
     slotCount,

@@ -35,6 +35,12 @@ export interface SeriesState {
   recentSpread: number;
   usdPerToken: number;
   tokensPerRequest: number;
+  /**
+   * The series' own recent bursts: a decaying maximum of ln(observed / expected) over hours outside
+   * incidents. A key that often bursts 5x without anyone calling it an incident must burst well past
+   * that to page; a smooth key keeps its full sensitivity.
+   */
+  burstPeak: number;
   /** Seasonal slots, hour of day (UTC) x weekday/weekend: the level when used, in log space. */
   slotMean: number[];
   slotSpread: number[];
@@ -64,6 +70,7 @@ export function newSeriesState(hour: number, logValue: number): SeriesState {
     recentSpread: INITIAL_SPREAD,
     usdPerToken: 0,
     tokensPerRequest: 0,
+    burstPeak: 0,
     slotMean: new Array(SLOT_COUNT).fill(0),
     slotSpread: new Array(SLOT_COUNT).fill(0),
     slotCount: new Array(SLOT_COUNT).fill(0),

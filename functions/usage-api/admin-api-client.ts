@@ -144,7 +144,7 @@ export class AdminApiClient {
       if (leftAfterWaitMs < this.#minAttemptMs) {
         throw new UsageApiError(
           'deadline',
-          `OpenAI usage API asked to wait ${Math.ceil(delayMs / 1000)} s before retrying ${path} (${outcome.reason}); the next attempt could not finish before the deadline`,
+          `${outcome.retryAfterMs === undefined ? 'backing off' : 'OpenAI usage API asked to wait'} ${Math.ceil(delayMs / 1000)} s before retrying ${path} (${outcome.reason}); the next attempt could not finish before the deadline`,
           { path, status: outcome.status },
         );
       }

@@ -11,6 +11,8 @@ import {
   localDynamoDbClient,
   startEmbeddedDynamoDb,
 } from '../../functions/local/embedded-dynamodb.ts';
+import { type SlackReceiver, startSlackReceiver } from '../../functions/local/slack-receiver.ts';
+import { startSnsReceiver, LOCAL_TOPIC_ARN as TEST_TOPIC_ARN } from '../../functions/local/sns-stand-in.ts';
 import { AlertOutbox, OUTBOX_TTL_SECONDS, outboxKey } from '../../functions/notify/alert-outbox.ts';
 import {
   DEFAULT_CLAIM_LEASE_MS,
@@ -22,8 +24,6 @@ import { checkBlockKitLimits, type SlackPayload } from '../../functions/notify/s
 import { type SlackChannel, SlackWebhookClient } from '../../functions/notify/slack-webhook-client.ts';
 import { SnsPublisher } from '../../functions/notify/sns-publisher.ts';
 import { manySpikes, resolvedAlert, SPIKE_HOUR, spikeAlert } from './support/alert-fixtures.ts';
-import { type SlackReceiver, startSlackReceiver } from './support/slack-receiver.ts';
-import { startSnsReceiver, TEST_TOPIC_ARN } from './support/sns-receiver.ts';
 
 let dynamo: EmbeddedDynamoDb;
 let client: DynamoDBClient;

@@ -1,5 +1,10 @@
 import { inspect } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  type SlackReceiver,
+  startSlackReceiver,
+  WEBHOOK_SECRET_PATH,
+} from '../../functions/local/slack-receiver.ts';
 import { DeliveryError } from '../../functions/notify/delivery-error.ts';
 import { renderSlackAlert } from '../../functions/notify/slack-message.ts';
 import {
@@ -9,7 +14,6 @@ import {
   WebhookUrlError,
 } from '../../functions/notify/slack-webhook-client.ts';
 import { spikeAlert } from './support/alert-fixtures.ts';
-import { type SlackReceiver, startSlackReceiver, WEBHOOK_SECRET_PATH } from './support/slack-receiver.ts';
 
 const payload = renderSlackAlert(spikeAlert(), { timeZone: 'UTC' });
 const soon = () => ({ atMs: Date.now() + 30_000 });

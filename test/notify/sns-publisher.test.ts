@@ -1,10 +1,14 @@
 import { SNSClient } from '@aws-sdk/client-sns';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import {
+  type SnsReceiver,
+  startSnsReceiver,
+  LOCAL_TOPIC_ARN as TEST_TOPIC_ARN,
+} from '../../functions/local/sns-stand-in.ts';
 import { DeliveryError } from '../../functions/notify/delivery-error.ts';
 import { renderEmailAlert } from '../../functions/notify/email-message.ts';
 import { SnsPublisher } from '../../functions/notify/sns-publisher.ts';
 import { spikeAlert } from './support/alert-fixtures.ts';
-import { type SnsReceiver, startSnsReceiver, TEST_TOPIC_ARN } from './support/sns-receiver.ts';
 
 let sns: SnsReceiver;
 const saved = { ...process.env };

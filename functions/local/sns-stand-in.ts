@@ -1,5 +1,6 @@
-// An SNS endpoint on 127.0.0.1 speaking the query protocol: form-encoded Action=Publish in, an XML
-// PublishResponse out. Records each publish; answers scripted errors when asked.
+// An SNS endpoint on 127.0.0.1 speaking the query protocol the SDK uses: form-encoded Action=Publish
+// in, an XML PublishResponse out. Records each publish and answers scripted errors when asked. Reached
+// through AWS_ENDPOINT_URL_SNS (or a client's endpoint); the demo shows the emails it would send.
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -28,14 +29,26 @@ export interface SnsReceiver {
   close(): Promise<void>;
 }
 
-export async function startSnsReceiver(): Promise<SnsReceiver> {
+export interface SnsReceiverOptions {
+  /** Called for each accepted publish (the demo prints it). */
+  onPublished?: (message: PublishedMessage) => void;
+}
+
+/** A well-formed topic ARN for local runs; the stand-in accepts any. */
+export const LOCAL_TOPIC_ARN = 'arn:aws:sns:us-east-1:123456789012:usage-sentinel-alerts';
+
+export async function startSnsReceiver(options: SnsReceiverOptions = {}): Promise<SnsReceiver> {
   const receiver: SnsReceiver = {
     url: '',
     published: [],
     requests: 0,
     script: [],
     failAll: undefined,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -50,7 +63,7 @@ export async function startSnsReceiver(): Promise<SnsReceiver> {
         res.writeHead(f.status, { 'content-type': 'text/xml' });
         res.end(
           `<ErrorResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><Error><Type>Sender</Type>` +
-            `<Code>${f.code}</Code><Message>${f.message}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`,
+            `<Code>${xml(f.code)}</Code><Message>${xml(f.message)}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`,
         );
         return;
       }
@@ -62,19 +75,20 @@ export async function startSnsReceiver(): Promise<SnsReceiver> {
           stringValue: form.get(`${prefix}.Value.StringValue`) ?? '',
         };
       }
-      const messageId = randomUUID();
-      receiver.published.push({
+      const published: PublishedMessage = {
         topicArn: form.get('TopicArn'),
         subject: form.get('Subject'),
         message: form.get('Message'),
         attributes,
-        messageId,
-      });
+        messageId: randomUUID(),
+      };
+      receiver.published.push(published);
       res.writeHead(200, { 'content-type': 'text/xml' });
       res.end(
-        `<PublishResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><PublishResult><MessageId>${messageId}</MessageId>` +
+        `<PublishResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><PublishResult><MessageId>${published.messageId}</MessageId>` +
           `</PublishResult><ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></PublishResponse>`,
       );
+      options.onPublished?.(published);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -83,4 +97,5 @@ export async function startSnsReceiver(): Promise<SnsReceiver> {
   return receiver;
 }
 
-export const TEST_TOPIC_ARN = 'arn:aws:sns:us-east-1:123456789012:usage-sentinel-alerts';
+const xml = (text: string): string =>
+  text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');

@@ -1,4 +1,5 @@
-// A Slack incoming webhook on 127.0.0.1: records what is posted, answers as scripted (default 200 "ok").
+// A Slack incoming webhook on 127.0.0.1: records what is posted and answers as scripted (default 200
+// "ok"). The demo shows what would reach a channel through it; the tests check deliveries against it.
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -29,16 +30,28 @@ export interface SlackReceiver {
   close(): Promise<void>;
 }
 
+export interface SlackReceiverOptions {
+  /** Called for each post answered 2xx, with its JSON body (the demo prints it). */
+  onDelivered?: (json: unknown) => void;
+}
+
 export const WEBHOOK_SECRET_PATH = '/services/T0SECRET/B0SECRET/xoxSuperSecretWebhookToken42';
 
-export async function startSlackReceiver(path = WEBHOOK_SECRET_PATH): Promise<SlackReceiver> {
+export async function startSlackReceiver(
+  path = WEBHOOK_SECRET_PATH,
+  options: SlackReceiverOptions = {},
+): Promise<SlackReceiver> {
   const receiver: SlackReceiver = {
     url: '',
     requests: [],
     delivered: () => receiver.requests.filter((r) => r.status >= 200 && r.status < 300).map((r) => r.json),
     script: [],
     fallback: { status: 200, body: 'ok' },
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -54,6 +67,7 @@ export async function startSlackReceiver(path = WEBHOOK_SECRET_PATH): Promise<Sl
       receiver.requests.push({ path: req.url ?? '', headers: req.headers, json, status: answer.status });
       res.writeHead(answer.status, { 'content-type': 'text/plain', ...answer.headers });
       res.end(answer.body ?? (answer.status < 300 ? 'ok' : ''));
+      if (answer.status >= 200 && answer.status < 300) options.onDelivered?.(json);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
