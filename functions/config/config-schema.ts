@@ -68,7 +68,16 @@ export const detectionSchema = z.strictObject({
 });
 export type DetectionConfig = z.infer<typeof detectionSchema>;
 
-const detectionOverride = detectionSchema.partial();
+/** Overrides name only what they change: no defaults, so unset keys fall through to the project or the top level. */
+const detectionOverride = z.strictObject(withoutDefaults(detectionSchema.shape));
+
+function withoutDefaults<Shape extends Record<string, z.ZodDefault<z.ZodType>>>(
+  shape: Shape,
+): { [K in keyof Shape]: z.ZodOptional<ReturnType<Shape[K]['unwrap']>> } {
+  return Object.fromEntries(
+    Object.entries(shape).map(([key, field]) => [key, field.unwrap().optional()]),
+  ) as { [K in keyof Shape]: z.ZodOptional<ReturnType<Shape[K]['unwrap']>> };
+}
 
 const mute = z
   .strictObject({
