@@ -13,12 +13,16 @@ try {
 }
 const counts = report.metadata?.vulnerabilities;
 if (!counts) {
-  console.log(`npm audit: advisory service unavailable (${report.message ?? report.error?.summary ?? 'no data'}); skipped`);
+  console.log(
+    `npm audit: advisory service unavailable (${report.message ?? report.error?.summary ?? 'no data'}); skipped`,
+  );
   process.exit(0);
 }
 const serious = (counts.high ?? 0) + (counts.critical ?? 0);
 console.log(`npm audit: ${JSON.stringify(counts)}`);
 if (serious > 0) {
-  console.error('npm audit: high or critical advisories; run `npm audit` for details (exceptions go in the README)');
+  console.error(
+    'npm audit: high or critical advisories; run `npm audit` for details (exceptions go in the README)',
+  );
   process.exit(1);
 }
