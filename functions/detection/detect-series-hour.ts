@@ -3,7 +3,12 @@
 // An hour opens an incident when it is far above its seasonal baseline by every measure configured
 // (robust distance, ratio, excess tokens, excess USD) and is not a recurrence (the same hour yesterday
 // or last week was as high: nightly and weekly jobs), or when it and the hour before are both above half
-// the thresholds (a level shift: steps and ramps). A key with only a few hours of use has no level yet,
+// the thresholds (a level shift: steps and ramps). Both are calibrated to the series itself: an hour must
+// also top the series' recent bursts (a decaying maximum of ln(observed / expected) over hours outside
+// incidents) by a margin, and a level shift's two-hour mean that peak over sqrt(2), so a key that
+// bursts 5x a few times a week without anyone calling it an incident pages only well past that, while a
+// smooth key keeps its full sensitivity. A one-hour burst the series comes back from is learned late, as
+// normal behaviour; a step or a ramp, still elevated, never is. A key with only a few hours of use has no level yet,
 // and a sparse key is judged against its last week's peak too. The baseline is the level when used (see
 // baseline.ts), so a sparse key's usual burst is no spike. While an incident is open the baseline does not learn
 // (for up to two days; a longer one is accepted as the new level), and it resolves once the series has
@@ -59,9 +64,9 @@ export const MIN_USED_HOURS = 8;
 /** Used in fewer than this share of its hours, a key is sparse. */
 const SPARSE_USE = 0.5;
 /** An opening hour's log ratio must exceed the series' recent burst peak by this factor. */
-export const BURST_MARGIN = Number(process.env.BM ?? 1.2);
+export const BURST_MARGIN = 1.2;
 /** The burst peak halves in this many hours: bursts of two weeks ago no longer raise the bar. */
-const BURST_HALF_LIFE_HOURS = Number(process.env.BH ?? 168);
+const BURST_HALF_LIFE_HOURS = 168;
 const BURST_DECAY = 2 ** (-1 / BURST_HALF_LIFE_HOURS);
 
 export function detectSeriesHour(input: DetectSeriesHourInput): DetectSeriesHourResult {
@@ -201,12 +206,20 @@ function step(
   // Elevated hours (above half the thresholds) teach nothing once warm: the first hours of a ramp or a
   // step must not widen the band the next hours are judged by.
   const anomalous = a.elevated;
+  const recurring = a.elevated && isRecurrence(state, hour, m.tokens, a.expected.tokens * cfg.minRatio);
   if (inIncident && !frozen) learn(state, hour, m.tokens, 'free');
-  else if (
+  else if (!inIncident && !(warm && a.elevated && !recurring)) learn(state, hour, m.tokens, 'clipped');
+  // A one-hour burst the series came back from is part of its normal behaviour: learned late, so a
+  // step or a ramp (still elevated next hour) never is.
+  if (
     !inIncident &&
-    !(warm && a.elevated && !isRecurrence(state, hour, m.tokens, a.expected.tokens * cfg.minRatio))
+    !a.elevated &&
+    warm &&
+    hour - 1 === state.lastHour &&
+    state.lastLogRatio > 0 &&
+    state.ringAnomalous[(hour - 1) % RING_HOURS] === true
   )
-    learn(state, hour, m.tokens, 'clipped');
+    learn(state, hour - 1, dequantizeTokens(state.ring[(hour - 1) % RING_HOURS] ?? 0), 'clipped');
   if (m.tokens > 0 && !anomalous) {
     const usdRate = m.usd / m.tokens;
     const perRequest = m.requests > 0 ? m.tokens / m.requests : state.tokensPerRequest;
@@ -217,10 +230,17 @@ function step(
         ? state.tokensPerRequest + 0.05 * (perRequest - state.tokensPerRequest)
         : perRequest;
   }
-  // The burst peak learns from hours outside incidents (a sub-threshold burst, not the incident itself).
+  // The burst peak learns from hours outside incidents (a burst that did not open one, not an incident).
   state.burstPeak *= BURST_DECAY;
-  if (!inIncident && m.tokens > 0 && state.usedHours >= MIN_USED_HOURS && (priming || warm))
-    state.burstPeak = Math.max(state.burstPeak, a.logRatio);
+  // An elevated hour counts once the series is back (a burst); a step or a ramp stays elevated and
+  // does not raise the bar its own next hours are judged by.
+  if (!inIncident && !a.elevated && state.usedHours >= MIN_USED_HOURS && (priming || warm)) {
+    if (m.tokens > 0 && !recurring) state.burstPeak = Math.max(state.burstPeak, a.logRatio);
+    if (hour - 1 === state.lastHour)
+      state.burstPeak = Math.max(state.burstPeak, state.lastLogRatio * BURST_DECAY);
+  }
+  // A recurring job's hour is no burst: it neither raises the bar nor counts as a shift's first hour.
+  state.lastLogRatio = recurring ? Math.min(0, a.logRatio) : a.logRatio;
   const slot = hour % RING_HOURS;
   state.ring[slot] = quantizeTokens(m.tokens);
   state.ringAnomalous[slot] = anomalous;
@@ -291,7 +311,10 @@ export function assess(
   const elevated = relative(0.5) && material(0.5);
   // A level shift: elevated this hour and the hour before it, so a step or a ramp too gentle for one
   // hour's test opens in its second hour, before it can be learned as normal.
-  const sustained = process.env.NOSUS ? false : elevated && !young && previousElevated(state, hour);
+  const shiftPast =
+    (logRatio + (hour - 1 === state.lastHour ? state.lastLogRatio : 0)) / 2 >=
+    (BURST_MARGIN * state.burstPeak) / Math.SQRT2;
+  const sustained = elevated && !young && previousElevated(state, hour) && shiftPast;
   const opening =
     (unusual || sustained) && material(1) && !isRecurrence(state, hour, x, expected.tokens * cfg.minRatio);
   return { expected, usdExpected, excessTokens, excessUsd, unusual, opening, elevated, logRatio };

@@ -1,4 +1,4 @@
-// One series' state as a short base64 string (about 620 characters), so the DynamoDB item stays well
+// One series' state as a short base64 string (about 670 characters), so the DynamoDB item stays well
 // under 1 KB and costs one write unit. Numbers are quantized; decode(encode(s)) is the stored truth.
 import {
   type IncidentState,
@@ -9,7 +9,7 @@ import {
 } from './series-state.ts';
 
 const VERSION = 2;
-const HEADER = 44;
+const HEADER = 48;
 const SLOTS = SLOT_COUNT * 2 + SLOT_COUNT + SLOT_COUNT / 2 + SLOT_COUNT + SLOT_COUNT / 2;
 const RING = RING_HOURS + RING_HOURS / 8;
 const BASE = HEADER + SLOTS + RING;
@@ -42,6 +42,7 @@ export function encodeSeriesState(s: SeriesState): string {
   o = buf.writeFloatLE(s.usdPerToken, o);
   o = buf.writeFloatLE(s.tokensPerRequest, o);
   o = buf.writeFloatLE(s.burstPeak, o);
+  o = buf.writeFloatLE(s.lastLogRatio, o);
   for (let i = 0; i < SLOT_COUNT; i++)
     o = buf.writeUInt16LE(clampInt(s.slotMean[i] ?? 0, MEAN_SCALE, 65535), o);
   for (let i = 0; i < SLOT_COUNT; i++)
@@ -101,6 +102,7 @@ export function decodeSeriesState(text: string): SeriesState {
   const usdPerToken = f32();
   const tokensPerRequest = f32();
   const burstPeak = f32();
+  const lastLogRatio = f32();
   const slotMean: number[] = [];
   for (let i = 0; i < SLOT_COUNT; i++, o += 2) slotMean.push(buf.readUInt16LE(o) / MEAN_SCALE);
   const slotSpread: number[] = [];
@@ -149,6 +151,7 @@ export function decodeSeriesState(text: string): SeriesState {
     usdPerToken,
     tokensPerRequest,
     burstPeak,
+    lastLogRatio,
     slotMean,
     slotSpread,
     slotCount,

@@ -41,6 +41,8 @@ export interface SeriesState {
    * that to page; a smooth key keeps its full sensitivity.
    */
   burstPeak: number;
+  /** ln(observed / expected) of the last hour applied: a level shift's first hour, as evidence. */
+  lastLogRatio: number;
   /** Seasonal slots, hour of day (UTC) x weekday/weekend: the level when used, in log space. */
   slotMean: number[];
   slotSpread: number[];
@@ -71,6 +73,7 @@ export function newSeriesState(hour: number, logValue: number): SeriesState {
     usdPerToken: 0,
     tokensPerRequest: 0,
     burstPeak: 0,
+    lastLogRatio: 0,
     slotMean: new Array(SLOT_COUNT).fill(0),
     slotSpread: new Array(SLOT_COUNT).fill(0),
     slotCount: new Array(SLOT_COUNT).fill(0),

@@ -202,3 +202,31 @@ describe('detectSeriesHour: steps, ramps, sparse keys and cheap models', () => {
     expect(spikes(replaySeries(level, 2 * WEEK + 3).alerts)).toEqual([]);
   });
 });
+
+describe('detectSeriesHour: calibrated to the series', () => {
+  // A key at ~1M tokens an hour (+-2%) with one-hour bursts of 2.3x about five times a week: each under
+  // minRatio, so none pages, but they are what this key does.
+  const noise = (r: () => number) => 0.98 + 0.04 * r();
+  const bursty = (seed: number) => {
+    const r = rng(seed);
+    // Never two in a row: two elevated hours in a row are a level shift, judged as such.
+    return (i: number) => 1_000_000 * noise(r) * (r() < 0.08 && i % 3 === 0 ? 2.3 : 1);
+  };
+  const at = 4 * WEEK + 2 * DAY_HOURS + 14;
+
+  it('does not page on an hour barely past its usual bursts', () => {
+    const level = bursty(41);
+    const { alerts } = replaySeries((i) => (i === at ? 2_580_000 : level(i)), at + 3);
+    expect(spikes(alerts)).toEqual([]);
+    // The same hour on a key without bursts pages: 2.58x is past minRatio and far off a smooth band.
+    const smooth = rng(41);
+    const plain = replaySeries((i) => (i === at ? 2_580_000 : 1_000_000 * noise(smooth)), at + 3);
+    expect(spikes(plain.alerts).map(hourOf)).toEqual([at]);
+  });
+
+  it('still catches a spike well past its usual bursts in its first hour', () => {
+    const level = bursty(43);
+    const { alerts } = replaySeries((i) => (i === at ? 8_000_000 : level(i)), at + 3);
+    expect(spikes(alerts).map(hourOf)).toEqual([at]);
+  });
+});
