@@ -7,7 +7,9 @@
 // also top the series' recent bursts (a decaying maximum of ln(observed / expected) over hours outside
 // incidents) by a margin, and a level shift's two-hour mean that peak over sqrt(2), so a key that
 // bursts 5x a few times a week without anyone calling it an incident pages only well past that, while a
-// smooth key keeps its full sensitivity. A one-hour burst the series comes back from is learned late, as
+// smooth key keeps its full sensitivity. The peak remembers about a month (half-life four weeks). Prompt
+// bloat (tokens per request several times the usual, judged against the key's own spread of request
+// sizes) opens with tokens only half-way to minRatio. A one-hour burst the series comes back from is learned late, as
 // normal behaviour; a step or a ramp, still elevated, never is. A key with only a few hours of use has no level yet,
 // and a sparse key is judged against its last week's peak too. The baseline is the level when used (see
 // baseline.ts), so a sparse key's usual burst is no spike. While an incident is open the baseline does not learn
@@ -64,10 +66,24 @@ export const MIN_USED_HOURS = 8;
 /** Used in fewer than this share of its hours, a key is sparse. */
 const SPARSE_USE = 0.5;
 /** An opening hour's log ratio must exceed the series' recent burst peak by this factor. */
-export const BURST_MARGIN = 1.2;
-/** The burst peak halves in this many hours: bursts of two weeks ago no longer raise the bar. */
-const BURST_HALF_LIFE_HOURS = 168;
+export const BURST_MARGIN = 1.1;
+/**
+ * The burst peak halves in four weeks: what the series has done in the last month or two, not only last
+ * week, so a key that bursts every week or two does not page again each time a quiet week has passed.
+ */
+const BURST_HALF_LIFE_HOURS = 4 * 168;
 const BURST_DECAY = 2 ** (-1 / BURST_HALF_LIFE_HOURS);
+/** Tokens per request learn this fast (about a day of hours), and so does their spread. */
+const PER_REQUEST_RATE = 0.05;
+/** No key's request size is trusted to be steadier than +-5%; a deviation counts at most 2.5 spreads. */
+const MIN_PER_REQUEST_SPREAD = 0.05;
+const HUBER_PER_REQUEST = 2.5;
+/** Prompt bloat: tokens per request at least this many times the usual, over enough requests. */
+const BLOAT_RATIO = 3;
+/** ... and at least `sensitivity` of its usual deviations (as sigmas) away, with tokens at least half-way to minRatio. */
+const PER_REQUEST_SPREAD_TO_SIGMA = 1.25;
+const BLOAT_TOKENS_SHARE = 0.5;
+const BLOAT_MIN_REQUESTS = 10;
 
 export function detectSeriesHour(input: DetectSeriesHourInput): DetectSeriesHourResult {
   const hour = input.hourStart / HOUR_SECONDS;
@@ -225,9 +241,16 @@ function step(
     const perRequest = m.requests > 0 ? m.tokens / m.requests : state.tokensPerRequest;
     state.usdPerToken =
       state.usdPerToken > 0 ? state.usdPerToken + 0.05 * (usdRate - state.usdPerToken) : usdRate;
+    if (state.tokensPerRequest > 0 && m.requests > 0) {
+      const deviation = Math.min(
+        Math.abs(Math.log(perRequest / state.tokensPerRequest)),
+        HUBER_PER_REQUEST * Math.max(state.perRequestSpread, MIN_PER_REQUEST_SPREAD),
+      );
+      state.perRequestSpread += PER_REQUEST_RATE * (deviation - state.perRequestSpread);
+    }
     state.tokensPerRequest =
       state.tokensPerRequest > 0
-        ? state.tokensPerRequest + 0.05 * (perRequest - state.tokensPerRequest)
+        ? state.tokensPerRequest + PER_REQUEST_RATE * (perRequest - state.tokensPerRequest)
         : perRequest;
   }
   // The burst peak learns from hours outside incidents (a burst that did not open one, not an incident).
@@ -315,8 +338,24 @@ export function assess(
     (logRatio + (hour - 1 === state.lastHour ? state.lastLogRatio : 0)) / 2 >=
     (BURST_MARGIN * state.burstPeak) / Math.SQRT2;
   const sustained = elevated && !young && previousElevated(state, hour) && shiftPast;
+  // Prompt bloat: each request carries several times its usual tokens at about the usual request count,
+  // a change in kind that total tokens show late on a noisy or sparse key.
+  const perRequest = m.requests > 0 ? x / m.requests : 0;
+  const perRequestLog =
+    state.tokensPerRequest > 0 && perRequest > 0 ? Math.log(perRequest / state.tokensPerRequest) : 0;
+  const bloated =
+    !young &&
+    m.requests >= BLOAT_MIN_REQUESTS &&
+    perRequestLog >=
+      Math.max(
+        Math.log(BLOAT_RATIO),
+        cfg.sensitivity * PER_REQUEST_SPREAD_TO_SIGMA * state.perRequestSpread,
+      ) &&
+    ratio >= 1 + (cfg.minRatio - 1) * BLOAT_TOKENS_SHARE;
   const opening =
-    (unusual || sustained) && material(1) && !isRecurrence(state, hour, x, expected.tokens * cfg.minRatio);
+    (unusual || sustained || bloated) &&
+    material(1) &&
+    !isRecurrence(state, hour, x, expected.tokens * cfg.minRatio);
   return { expected, usdExpected, excessTokens, excessUsd, unusual, opening, elevated, logRatio };
 }
 

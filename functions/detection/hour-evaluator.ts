@@ -25,6 +25,8 @@ export interface HourEvaluatorDeps {
 export interface EvaluateOptions {
   /** Backfill before alerts start (a deployment's first week): learn, alert nothing. */
   priming?: boolean;
+  /** Keeps the hour's alerts (the outbox) before any series state is written. */
+  beforeCommit?: (alerts: Alert[]) => Promise<void>;
 }
 
 export interface HourEvaluation {
@@ -71,17 +73,20 @@ export class HourEvaluator {
       alerts.push(...result.alerts);
     }
 
+    for (const alert of alerts) if (isMuted(this.#config, alert)) alert.muted = true;
+    alerts.sort(
+      (a, b) =>
+        a.bucketStart - b.bucketStart || a.projectId.localeCompare(b.projectId) || a.id.localeCompare(b.id),
+    );
+    // The alerts are kept before the states that produced them: a replay of this hour after a failure
+    // finds the states applied and emits nothing, so alerts recorded later could be lost.
+    await options.beforeCommit?.(alerts);
     await this.#states.saveMany(changed);
     const sortIds = (list: SeriesId[]) => list.map(seriesKey).sort().join('\n');
     if (sortIds(openAfter) !== sortIds(openBefore)) {
       openAfter.sort((a, b) => (seriesKey(a) < seriesKey(b) ? -1 : 1));
       await this.#openIncidents.write(openAfter);
     }
-    for (const alert of alerts) if (isMuted(this.#config, alert)) alert.muted = true;
-    alerts.sort(
-      (a, b) =>
-        a.bucketStart - b.bucketStart || a.projectId.localeCompare(b.projectId) || a.id.localeCompare(b.id),
-    );
     return { alerts, seriesEvaluated: changed.length };
   }
 }

@@ -8,8 +8,8 @@ import {
   SLOT_COUNT,
 } from './series-state.ts';
 
-const VERSION = 2;
-const HEADER = 48;
+const VERSION = 3;
+const HEADER = 52;
 const SLOTS = SLOT_COUNT * 2 + SLOT_COUNT + SLOT_COUNT / 2 + SLOT_COUNT + SLOT_COUNT / 2;
 const RING = RING_HOURS + RING_HOURS / 8;
 const BASE = HEADER + SLOTS + RING;
@@ -41,6 +41,7 @@ export function encodeSeriesState(s: SeriesState): string {
   o = buf.writeUInt16LE(Math.min(65535, Math.max(0, Math.round(s.usedHours))), o);
   o = buf.writeFloatLE(s.usdPerToken, o);
   o = buf.writeFloatLE(s.tokensPerRequest, o);
+  o = buf.writeFloatLE(s.perRequestSpread, o);
   o = buf.writeFloatLE(s.burstPeak, o);
   o = buf.writeFloatLE(s.lastLogRatio, o);
   for (let i = 0; i < SLOT_COUNT; i++)
@@ -101,6 +102,7 @@ export function decodeSeriesState(text: string): SeriesState {
   o += 2;
   const usdPerToken = f32();
   const tokensPerRequest = f32();
+  const perRequestSpread = f32();
   const burstPeak = f32();
   const lastLogRatio = f32();
   const slotMean: number[] = [];
@@ -150,6 +152,7 @@ export function decodeSeriesState(text: string): SeriesState {
     usedHours,
     usdPerToken,
     tokensPerRequest,
+    perRequestSpread,
     burstPeak,
     lastLogRatio,
     slotMean,

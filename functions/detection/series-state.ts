@@ -35,6 +35,8 @@ export interface SeriesState {
   recentSpread: number;
   usdPerToken: number;
   tokensPerRequest: number;
+  /** Mean absolute deviation of ln(tokens per request / tokensPerRequest): how much request size varies. */
+  perRequestSpread: number;
   /**
    * The series' own recent bursts: a decaying maximum of ln(observed / expected) over hours outside
    * incidents. A key that often bursts 5x without anyone calling it an incident must burst well past
@@ -72,6 +74,7 @@ export function newSeriesState(hour: number, logValue: number): SeriesState {
     recentSpread: INITIAL_SPREAD,
     usdPerToken: 0,
     tokensPerRequest: 0,
+    perRequestSpread: INITIAL_SPREAD,
     burstPeak: 0,
     lastLogRatio: 0,
     slotMean: new Array(SLOT_COUNT).fill(0),

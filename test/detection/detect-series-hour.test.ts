@@ -195,6 +195,23 @@ describe('detectSeriesHour: steps, ramps, sparse keys and cheap models', () => {
     expect(opened.length).toBeLessThanOrEqual(1);
   });
 
+  it('catches prompt bloat in its first hour: 5x tokens per request, total tokens only 2x', () => {
+    const noise = steady(47);
+    // From `start` each request carries 5x its usual tokens while requests fall from ~500 to ~200 an
+    // hour: total tokens only double, under minRatio alone.
+    const r = rng(48);
+    const requests = (i: number) => (i >= start ? 200 : 500) * (0.9 + 0.2 * r());
+    const level = (i: number) => (i >= start ? 5 : 1) * 2000 * requests(i) * (noise() / 1_000_000);
+    const requestsAt = (i: number, tokens: number) => tokens / (2000 * (i >= start ? 5 : 1));
+    const { alerts } = replaySeries(level, start + 3, {}, undefined, undefined, requestsAt);
+    expect(spikes(alerts).map((a) => hourOf(a) - start)).toEqual([0]);
+    // The same hours on a key whose request size routinely swings 3x either way page nothing.
+    const swing = rng(49);
+    const wide = (i: number, tokens: number) =>
+      tokens / (2000 * (i >= start ? 5 : 1) * Math.exp(Math.log(3) * (2 * swing() - 1)));
+    expect(spikes(replaySeries(level, start + 3, {}, undefined, undefined, wide).alerts)).toEqual([]);
+  });
+
   it('opens nothing relative for a key with only a few hours of use', () => {
     // Five hours of use in two weeks, then one at 20x: too little evidence of its level.
     const used = new Set([30, 100, 170, 240, 300]);
@@ -204,13 +221,13 @@ describe('detectSeriesHour: steps, ramps, sparse keys and cheap models', () => {
 });
 
 describe('detectSeriesHour: calibrated to the series', () => {
-  // A key at ~1M tokens an hour (+-2%) with one-hour bursts of 2.3x about five times a week: each under
+  // A key at ~1M tokens an hour (+-2%) with one-hour bursts of 2.4x about five times a week: each under
   // minRatio, so none pages, but they are what this key does.
   const noise = (r: () => number) => 0.98 + 0.04 * r();
   const bursty = (seed: number) => {
     const r = rng(seed);
     // Never two in a row: two elevated hours in a row are a level shift, judged as such.
-    return (i: number) => 1_000_000 * noise(r) * (r() < 0.08 && i % 3 === 0 ? 2.3 : 1);
+    return (i: number) => 1_000_000 * noise(r) * (r() < 0.08 && i % 3 === 0 ? 2.4 : 1);
   };
   const at = 4 * WEEK + 2 * DAY_HOURS + 14;
 

@@ -36,6 +36,8 @@ export function replaySeries(
   config: SentinelConfigInput = {},
   id = { projectId: 'proj_a', apiKeyId: 'key_a' as string | null },
   model = 'gpt-4o',
+  /** Requests in the hour; by default one per 2,000 tokens. */
+  requestsAt: (i: number, tokens: number) => number = (_i, tokens) => tokens / 2000,
 ): Replay {
   const cfg = parseConfig(config);
   const price = priceLookup(cfg.prices);
@@ -53,7 +55,7 @@ export function replaySeries(
               inputTokens: Math.round(tokens * 0.75),
               cachedInputTokens: 0,
               outputTokens: tokens - Math.round(tokens * 0.75),
-              requests: Math.max(1, Math.round(tokens / 2000)),
+              requests: Math.max(1, Math.round(requestsAt(i, tokens))),
             },
           ]
         : [];

@@ -27,6 +27,7 @@ const stateArb: fc.Arbitrary<SeriesState> = fc.record({
   usedHours: fc.integer({ min: 0, max: 65535 }),
   usdPerToken: fc.double({ min: 0, max: 1e-4, noNaN: true }),
   tokensPerRequest: fc.double({ min: 0, max: 1e6, noNaN: true }),
+  perRequestSpread: spread,
   burstPeak: fc.double({ min: 0, max: 10, noNaN: true }),
   lastLogRatio: fc.double({ min: -10, max: 10, noNaN: true }),
   slotMean: fc.array(level, { minLength: SLOT_COUNT, maxLength: SLOT_COUNT }),
