@@ -22,7 +22,7 @@ export interface RunStatePort {
 export interface HourEvaluatorPort {
   evaluate(
     hour: UsageHour,
-    options?: { priming?: boolean },
+    options?: { priming?: boolean; beforeCommit?: (alerts: Alert[]) => Promise<void> },
   ): Promise<{ alerts: Alert[]; seriesEvaluated: number }>;
 }
 
@@ -119,7 +119,7 @@ export async function runScheduledEvaluation(deps: RunDependencies, request: Run
       report.outcome = 'failed';
       report.error = error instanceof Error ? error : new Error(String(error));
       logger.error('Evaluation stopped; the hours not evaluated stay pending for the next run', {
-        error: report.error.message,
+        error: `${report.error.name}: ${report.error.message}`,
         hoursEvaluated: report.hoursEvaluated,
         hoursLeftPending: report.hoursLeftPending,
       });
@@ -146,7 +146,14 @@ async function finish(deps: RunDependencies, request: RunRequest, report: RunRep
       report.error = error instanceof Error ? error : new Error(message);
     }
   } finally {
-    await deps.runState.releaseLease(request.runId);
+    try {
+      await deps.runState.releaseLease(request.runId);
+    } catch (error) {
+      // Every hour is committed by now: a lease left behind only delays the next run until it expires.
+      logger.warn('Could not release the lease; it expires by itself shortly after this run', {
+        error: error instanceof Error ? error.message : String(error),
+      });
+    }
   }
   return report;
 }
@@ -171,21 +178,26 @@ async function evaluatePendingHours(deps: RunDependencies, request: RunRequest, 
   });
   const names = await loadNamesSafely(deps);
   const hoursPerRead = request.hoursPerRead ?? 24;
+  const outOfTime = () => {
+    report.outcome = 'partial';
+    logger.warn('Out of time; the remaining hours stay pending for the next run', {
+      hoursLeftPending: report.hoursLeftPending,
+    });
+  };
   for (let chunkStart = pending.start; chunkStart < pending.end; chunkStart += hoursPerRead * HOUR_SECONDS) {
-    if (Date.now() >= request.deadline.atMs) {
-      report.outcome = 'partial';
-      logger.warn('Out of time; the remaining hours stay pending for the next run', {
-        hoursLeftPending: report.hoursLeftPending,
-      });
-      return;
-    }
     const chunkEnd = Math.min(chunkStart + hoursPerRead * HOUR_SECONDS, pending.end);
     const hours = await deps.usageSource.readHours({ start: chunkStart, end: chunkEnd }, request.deadline);
     for (const hour of hours) {
+      if (Date.now() >= request.deadline.atMs) return outOfTime();
       const priming = hour.start < pending.alertsFrom;
-      const { alerts, seriesEvaluated } = await deps.evaluator.evaluate(hour, { priming });
-      const named = priming ? [] : alerts.map((alert) => withNames(alert, names));
-      if (named.length) await deps.outbox.record(named);
+      let named: Alert[] = [];
+      const { seriesEvaluated } = await deps.evaluator.evaluate(hour, {
+        priming,
+        beforeCommit: async (alerts) => {
+          named = alerts.map((alert) => withNames(alert, names));
+          if (named.length) await deps.outbox.record(named);
+        },
+      });
       await recordCostEstimate(deps, hour);
       await deps.runState.advanceWatermark(watermark, hour.start);
       watermark = hour.start;
