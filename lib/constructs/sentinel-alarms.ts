@@ -26,11 +26,12 @@ export interface SentinelAlarmsProps {
   readonly topic: ITopic;
 }
 
-/** Alarms on the sentinel itself: it failed, it dropped a run, or it stopped succeeding. */
+/** Alarms on the sentinel itself: it failed, it dropped a run, it stopped succeeding, or a channel stopped delivering. */
 export class SentinelAlarms extends Construct {
   readonly functionErrors: Alarm;
   readonly failedInvocations: Alarm;
   readonly noSuccessfulRun: Alarm;
+  readonly deliveryFailing: Alarm;
 
   constructor(scope: Construct, id: string, props: SentinelAlarmsProps) {
     super(scope, id);
@@ -71,8 +72,31 @@ export class SentinelAlarms extends Construct {
       treatMissingData: TreatMissingData.BREACHING,
     });
 
+    // A revoked Slack webhook leaves runs successful while nobody sees the alerts there: three hours
+    // in a row of failed deliveries is not a blip. Email carries this alarm even when Slack is down.
+    this.deliveryFailing = new Alarm(this, 'DeliveryFailing', {
+      alarmDescription:
+        'usage-sentinel: alerts failed to deliver for three hours in a row (Slack webhook revoked, or SNS refusing).',
+      metric: new Metric({
+        namespace: METRICS_NAMESPACE,
+        metricName: SentinelMetric.deliveryFailures,
+        dimensionsMap: { [SERVICE_DIMENSION]: SERVICE_NAME },
+        statistic: Stats.SUM,
+        period: Duration.hours(1),
+      }),
+      threshold: 1,
+      evaluationPeriods: 3,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+
     const action: IAlarmAction = new SnsAction(props.topic);
-    for (const alarm of [this.functionErrors, this.failedInvocations, this.noSuccessfulRun]) {
+    for (const alarm of [
+      this.functionErrors,
+      this.failedInvocations,
+      this.noSuccessfulRun,
+      this.deliveryFailing,
+    ]) {
       alarm.addAlarmAction(action);
       alarm.addOkAction(action);
     }

@@ -294,11 +294,26 @@ describe('dead-letter queue', () => {
 describe('alarms', () => {
   const toTopic = () => ({ AlarmActions: [{ Ref: topicId() }], OKActions: [{ Ref: topicId() }] });
 
-  it('are three, each notifying the topic on alarm and on recovery', () => {
-    synth.template.resourceCountIs('AWS::CloudWatch::Alarm', 3);
+  it('are four, each notifying the topic on alarm and on recovery', () => {
+    synth.template.resourceCountIs('AWS::CloudWatch::Alarm', 4);
     expect(
       Object.keys(synth.template.findResources('AWS::CloudWatch::Alarm', { Properties: toTopic() })),
-    ).toHaveLength(3);
+    ).toHaveLength(4);
+  });
+
+  it('fire when deliveries failed three hours in a row', () => {
+    synth.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      ...toTopic(),
+      Namespace: 'UsageSentinel',
+      MetricName: 'DeliveryFailures',
+      Dimensions: [{ Name: 'service', Value: 'usage-sentinel' }],
+      Statistic: 'Sum',
+      Period: 3600,
+      EvaluationPeriods: 3,
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+    });
   });
 
   it('fire on any function error within an hour', () => {
