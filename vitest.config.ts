@@ -6,5 +6,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // Most suites wait on sockets, backoffs and child processes rather than the CPU.
+    maxWorkers: 3,
   },
 });
