@@ -3,7 +3,7 @@
 // them) and batch items left unprocessed. The SDK talks to it over a real socket with its own retries,
 // so the fault tests see exactly what the code does about them. Faults only; it changes nothing else.
 import { createServer, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { closeServer, listenOnLoopback } from './listen-on-loopback.ts';
 
 export type ThrottleError = 'ProvisionedThroughputExceededException' | 'ThrottlingException';
 
@@ -172,20 +172,12 @@ export async function startDynamoDbFaultProxy(options: {
       );
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
+  const endpoint = await listenOnLoopback(server);
   return {
-    endpoint: `http://127.0.0.1:${port}`,
+    endpoint,
     requests,
     setFaults,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    stop: () => closeServer(server),
   };
 }
 

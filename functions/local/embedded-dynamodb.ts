@@ -1,5 +1,4 @@
 // DynamoDB on loopback through dynalite: the embedded store of the CLI and the tests' real stand-in.
-import type { AddressInfo } from 'node:net';
 import {
   CreateTableCommand,
   DescribeTableCommand,
@@ -8,6 +7,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 import { PARTITION_KEY, SORT_KEY } from '../state/table-schema.ts';
+import { listenOnLoopback } from './listen-on-loopback.ts';
 
 export interface EmbeddedDynamoDb {
   endpoint: string;
@@ -17,13 +17,8 @@ export interface EmbeddedDynamoDb {
 /** Starts dynalite on 127.0.0.1 (a free port). `path` keeps the data on disk; without it, in memory. */
 export async function startEmbeddedDynamoDb(options: { path?: string } = {}): Promise<EmbeddedDynamoDb> {
   const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, path: options.path });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
   return {
-    endpoint: `http://127.0.0.1:${port}`,
+    endpoint: await listenOnLoopback(server),
     stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

@@ -4,7 +4,7 @@
 // Records which secret each request asked for, never the values it answered.
 import { createHash } from 'node:crypto';
 import { createServer, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { closeServer, listenOnLoopback } from './listen-on-loopback.ts';
 
 export interface SecretsRequest {
   /** The X-Amz-Target operation, e.g. "GetSecretValue". */
@@ -90,22 +90,14 @@ export async function startSecretsManagerStandIn(
       });
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
+  const url = await listenOnLoopback(server);
   return {
-    url: `http://127.0.0.1:${port}`,
+    url,
     requests,
     putSecret: (secretId, value) => {
       store.set(find(secretId)?.key ?? secretId, value);
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    close: () => closeServer(server),
   };
 }
 

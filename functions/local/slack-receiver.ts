@@ -1,7 +1,7 @@
 // A Slack incoming webhook on 127.0.0.1: records what is posted and answers as scripted (default 200
 // "ok"). The demo shows what would reach a channel through it; the tests check deliveries against it.
 import { createServer, type IncomingHttpHeaders } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { closeServer, listenOnLoopback } from './listen-on-loopback.ts';
 
 export interface ScriptedAnswer {
   status: number;
@@ -47,11 +47,7 @@ export async function startSlackReceiver(
     delivered: () => receiver.requests.filter((r) => r.status >= 200 && r.status < 300).map((r) => r.json),
     script: [],
     fallback: { status: 200, body: 'ok' },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    close: () => closeServer(server),
   };
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -70,8 +66,6 @@ export async function startSlackReceiver(
       if (answer.status >= 200 && answer.status < 300) options.onDelivered?.(json);
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  receiver.url = `http://127.0.0.1:${port}${path}`;
+  receiver.url = `${await listenOnLoopback(server)}${path}`;
   return receiver;
 }

@@ -3,7 +3,7 @@
 // through AWS_ENDPOINT_URL_SNS (or a client's endpoint); the demo shows the emails it would send.
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { closeServer, listenOnLoopback } from './listen-on-loopback.ts';
 
 export interface PublishedMessage {
   topicArn: string | null;
@@ -44,11 +44,7 @@ export async function startSnsReceiver(options: SnsReceiverOptions = {}): Promis
     requests: 0,
     script: [],
     failAll: undefined,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    close: () => closeServer(server),
   };
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -91,9 +87,7 @@ export async function startSnsReceiver(options: SnsReceiverOptions = {}): Promis
       options.onPublished?.(published);
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  receiver.url = `http://127.0.0.1:${port}`;
+  receiver.url = await listenOnLoopback(server);
   return receiver;
 }
 

@@ -3,7 +3,7 @@
 // paging, still-filling and revised recent hours, and faults on demand (rate limits, 5xx, slow answers,
 // cut-off bodies, schema drift). The demo and the integration tests talk to it over real sockets.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { closeServer, listenOnLoopback } from './listen-on-loopback.ts';
 import type { SimulatedOrg } from './simulated-org.ts';
 import {
   decodeCursor,
@@ -263,23 +263,17 @@ export async function startUsageApiStandIn(options: UsageApiStandInOptions): Pro
   };
 
   const server = createServer(handle);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
+  const origin = await listenOnLoopback(server);
 
   return {
-    baseUrl: `http://127.0.0.1:${port}/v1`,
+    baseUrl: `${origin}/v1`,
     requests,
     setFaults,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        for (const timer of timers) clearTimeout(timer);
-        timers.clear();
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    stop: () => {
+      for (const timer of timers) clearTimeout(timer);
+      timers.clear();
+      return closeServer(server);
+    },
   };
 }
 

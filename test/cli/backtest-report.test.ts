@@ -1,11 +1,9 @@
 // `backtest --report`: the command line writes the page from a simulated organization's usage pages, and
 // a real headless Chromium opens it, checks the charts rendered and keeps a screenshot.
-import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { promisify } from 'node:util';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rankSeries } from '../../bin/cli/backtest-report.ts';
@@ -16,11 +14,11 @@ import { configSchema } from '../../functions/config/config-schema.ts';
 import type { Alert } from '../../functions/core/alert.ts';
 import { simulateOrganization } from '../../functions/local/simulated-org.ts';
 import { renderUsagePages } from '../../functions/local/simulated-usage-pages.ts';
+import { type NodeOutput, runCli } from '../support/run-node.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const CHROMIUM = '/usr/bin/chromium';
 const SCREENSHOT = join(ROOT, 'test/artifacts/backtest-report.png');
-const run = promisify(execFile);
 
 /** What the test reads of an SVG path in the page (the project compiles without the DOM's types). */
 interface DrawnPath {
@@ -31,7 +29,7 @@ interface DrawnPath {
 describe('backtest --report', () => {
   let dir: string;
   let reportPath: string;
-  let cli: { stdout: string; stderr: string };
+  let cli: NodeOutput;
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'backtest-report-'));
@@ -44,11 +42,12 @@ describe('backtest --report', () => {
         .join(''),
     );
     reportPath = join(dir, 'report.html');
-    cli = await run(
-      join(ROOT, 'node_modules/.bin/node'),
-      [join(ROOT, 'bin/usage-sentinel.ts'), 'backtest', '--input', input, '--report', reportPath],
-      { cwd: ROOT, maxBuffer: 16 * 1024 * 1024 },
-    );
+    cli = await runCli(['backtest', '--input', input, '--report', reportPath], {
+      cwd: ROOT,
+      env: process.env,
+    });
+    // As execFile did: a failed command stops here, with what it said.
+    if (cli.code !== 0) throw new Error(`backtest failed: ${cli.stderr}`);
   });
 
   afterAll(() => {

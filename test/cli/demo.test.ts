@@ -1,31 +1,12 @@
 // The demo as a new user runs it: a child process, no account, no network but loopback. Its Slack
 // messages also go to a local receiver, so each can be checked against Block Kit's limits.
-import { spawn } from 'node:child_process';
-import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type SlackReceiver, startSlackReceiver } from '../../functions/local/slack-receiver.ts';
 import { checkBlockKitLimits } from '../../functions/notify/slack-message.ts';
+import { bareEnv, REPO_ROOT, runCli } from '../support/run-node.ts';
 
-const ROOT = resolve(import.meta.dirname, '../..');
-
-function runDemo(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((done, fail) => {
-    const child = spawn(resolve(ROOT, 'node_modules/.bin/node'), ['bin/usage-sentinel.ts', 'demo', ...args], {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, NO_COLOR: '1' },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk;
-    });
-    child.on('error', fail);
-    child.on('close', (code) => done({ code, stdout, stderr }));
-  });
-}
+const runDemo = (args: string[]) =>
+  runCli(['demo', ...args], { cwd: REPO_ROOT, env: bareEnv(process.env.HOME) });
 
 describe('usage-sentinel demo', () => {
   let slack: SlackReceiver;

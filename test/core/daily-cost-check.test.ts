@@ -1,5 +1,4 @@
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../functions/config/parse-config.ts';
 import {
   compareCosts,
@@ -9,13 +8,8 @@ import {
 import type { RunLogger } from '../../functions/core/run-scheduled-evaluation.ts';
 import type { UsageHour } from '../../functions/core/usage.ts';
 import { priceLookup } from '../../functions/detection/model-price.ts';
-import {
-  type EmbeddedDynamoDb,
-  ensureStateTable,
-  localDynamoDbClient,
-  startEmbeddedDynamoDb,
-} from '../../functions/local/embedded-dynamodb.ts';
 import { DailyEstimateStore } from '../../functions/state/daily-estimate-store.ts';
+import { useLocalDynamoDb } from '../support/local-dynamodb.ts';
 
 const DAY = Date.UTC(2026, 10, 19) / 1000;
 const price = priceLookup(parseConfig({}).prices);
@@ -64,23 +58,10 @@ describe('estimates and comparison', () => {
 });
 
 describe('daily cost check on dynalite', () => {
-  let db: EmbeddedDynamoDb;
-  let client: DynamoDBClient;
-  let table = 0;
-
-  beforeAll(async () => {
-    db = await startEmbeddedDynamoDb();
-    client = localDynamoDbClient(db.endpoint);
-  });
-  afterAll(async () => {
-    client.destroy();
-    await db.stop();
-  });
+  const dynamo = useLocalDynamoDb();
 
   async function freshStore() {
-    const name = `costs-${++table}`;
-    await ensureStateTable(client, name);
-    return new DailyEstimateStore(client, name);
+    return new DailyEstimateStore(dynamo.client, await dynamo.freshTable('costs'));
   }
 
   it('adds each hour once, however often it is recorded', async () => {

@@ -2,41 +2,25 @@
 // authorization error). Each channel is on its own: email goes out while Slack is revoked and the other way
 // round; what failed stays pending and goes out exactly once when the channel works again. The run still
 // completes (its hours are evaluated), with DeliveryFailures counting the alerts not delivered.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { SentinelMetric } from '../../functions/deployment-contract.ts';
-import {
-  type FaultRun,
-  type FaultServices,
-  hoursFrom,
-  logLinesMatching,
-  startFaultServices,
-} from './support/fault-services.ts';
+import { type FaultRun, hoursFrom, logLinesMatching } from './support/fault-services.ts';
 import {
   committedAcross,
   expectEachPlantedAlertOnce,
-  faultOrg,
   hour,
   K0,
   mark,
   PRIMED_TABLE,
   plantedMessagesSince,
   plantedOutbox,
-  primeTemplate,
   runAt,
   SPIKE_HOUR,
 } from './support/fault-timeline.ts';
 import { secretsIn } from './support/no-secrets.ts';
+import { usePrimedFaultServices } from './support/primed-fault-services.ts';
 
-let services: FaultServices;
-
-beforeAll(async () => {
-  services = await startFaultServices(faultOrg);
-  await primeTemplate(services);
-});
-
-afterAll(async () => {
-  await services?.stop();
-});
+const services = usePrimedFaultServices();
 
 afterEach(() => {
   services.slack.fallback = { status: 200, body: 'ok' };

@@ -4,17 +4,11 @@
 // series state ends identical to a fault-free run's, every hour is evaluated once, the spike goes out once
 // per channel, and the outcome and log say what happened.
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { SentinelMetric } from '../../functions/deployment-contract.ts';
 import { seriesKey } from '../../functions/detection/series-metrics.ts';
 import { PARTITION_KEY } from '../../functions/state/table-schema.ts';
-import {
-  type FaultRun,
-  type FaultServices,
-  hoursFrom,
-  logLinesMatching,
-  startFaultServices,
-} from './support/fault-services.ts';
+import { type FaultRun, hoursFrom, logLinesMatching } from './support/fault-services.ts';
 import {
   committedAcross,
   expectEachPlantedAlertOnce,
@@ -25,16 +19,16 @@ import {
   PLANTED_KEY_ID,
   PRIMED_TABLE,
   plantedMessagesSince,
-  primeTemplate,
   runAt,
   SPIKE_HOUR,
+  stopLine,
 } from './support/fault-timeline.ts';
-import { secretsIn } from './support/no-secrets.ts';
+import { usePrimedFaultServices } from './support/primed-fault-services.ts';
 
 /** batch-io's own attempts (8) with short backoffs, where the fault outlasts them all. */
 const QUICK_BATCH = { baseDelayMs: 2 };
 
-let services: FaultServices;
+const services = usePrimedFaultServices();
 /** Series states after a fault-free run over the same hours: what every scenario must end with. */
 let reference: Map<string, string>;
 
@@ -49,16 +43,10 @@ async function seriesStates(table: string): Promise<Map<string, string>> {
 }
 
 beforeAll(async () => {
-  services = await startFaultServices(faultOrg);
-  await primeTemplate(services);
   const clean = await services.cloneTable(PRIMED_TABLE, 'reference');
   const run = await services.run({ table: clean, now: runAt(K0 + 6) });
   if (run.report.outcome !== 'completed') throw new Error('the reference run failed');
   reference = await seriesStates(clean);
-});
-
-afterAll(async () => {
-  await services?.stop();
 });
 
 const planted = faultOrg.keys.find((k) => k.id === PLANTED_KEY_ID);
@@ -81,14 +69,6 @@ async function expectRecovered(
   const again = await services.run({ table, now: runAt(K0 + 6), ...(nextRunId ? { runId: nextRunId } : {}) });
   expect(again.report).toMatchObject({ outcome: 'completed', hoursEvaluated: 0 });
   expect(plantedMessagesSince(services, since)).toEqual(sent);
-}
-
-function stopLine(run: FaultRun): string {
-  const lines = logLinesMatching(run.logs, 'error', /Evaluation stopped/);
-  expect(lines).toHaveLength(1);
-  const text = JSON.stringify(lines[0]);
-  expect(secretsIn(text)).toEqual([]);
-  return text;
 }
 
 const faulted = (from: number) => services.proxy.requests.slice(from).filter((r) => r.fault !== undefined);

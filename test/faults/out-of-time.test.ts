@@ -5,39 +5,24 @@
 // The deadline is a clock the test moves (it expires after a chosen number of hours), so nothing here
 // depends on how fast the machine is.
 import { PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Deadline } from '../../functions/core/usage.ts';
 import { SentinelMetric } from '../../functions/deployment-contract.ts';
 import { PARTITION_KEY, SORT_KEY } from '../../functions/state/table-schema.ts';
-import {
-  type FaultServices,
-  hoursFrom,
-  logLinesMatching,
-  startFaultServices,
-} from './support/fault-services.ts';
+import { hoursFrom, logLinesMatching } from './support/fault-services.ts';
 import {
   committedAcross,
   expectEachPlantedAlertOnce,
-  faultOrg,
   hour,
   K0,
   mark,
   PRIMED_TABLE,
   plantedMessagesSince,
-  primeTemplate,
   runAt,
 } from './support/fault-timeline.ts';
+import { usePrimedFaultServices } from './support/primed-fault-services.ts';
 
-let services: FaultServices;
-
-beforeAll(async () => {
-  services = await startFaultServices(faultOrg);
-  await primeTemplate(services);
-});
-
-afterAll(async () => {
-  await services?.stop();
-});
+const services = usePrimedFaultServices();
 
 /** A deadline a minute away until `expired()` says otherwise, then already past. */
 function movableDeadline(expired: () => boolean): Deadline {

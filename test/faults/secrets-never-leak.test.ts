@@ -3,7 +3,6 @@
 // then recovering, a revoked webhook, SNS refusing, the command line in a child process with the webhook
 // on a secret-looking path) captures EVERYTHING printed and EVERYTHING sent or stored, then looks for the
 // key, the webhook's path and its secret token, whole or in pieces.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toAlertRecord } from '../../functions/core/alert.ts';
 import { LOCAL_TOPIC_ARN } from '../../functions/local/sns-stand-in.ts';
 import { STAND_IN_ADMIN_KEY } from '../../functions/local/usage-api-stand-in.ts';
-import { REPO_ROOT } from '../infra/synth-stack.ts';
+import { bareEnv, type NodeOutput, runCli } from '../support/run-node.ts';
 import { type FaultRun, type FaultServices, startFaultServices } from './support/fault-services.ts';
 import { faultOrg, K0, PLANTED_KEY_NAME, runAt } from './support/fault-timeline.ts';
 import { SECRET_TEXTS, secretsIn } from './support/no-secrets.ts';
@@ -29,42 +28,18 @@ const sent: Array<{ source: string; text: string }> = [];
 const runs: FaultRun[] = [];
 const cliOutputs: CliOutput[] = [];
 
-interface CliOutput {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+type CliOutput = NodeOutput;
 
 function cli(args: string[]): Promise<CliOutput> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      join(REPO_ROOT, 'node_modules/.bin/node'),
-      [join(REPO_ROOT, 'bin/usage-sentinel.ts'), ...args],
-      {
-        cwd: workDir,
-        env: {
-          PATH: process.env.PATH ?? '',
-          HOME: workDir,
-          NO_COLOR: '1',
-          OPENAI_ADMIN_KEY: STAND_IN_ADMIN_KEY,
-          AWS_REGION: 'us-east-1',
-          AWS_ACCESS_KEY_ID: 'local',
-          AWS_SECRET_ACCESS_KEY: 'local',
-          AWS_ENDPOINT_URL_SNS: services.sns.url,
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString('utf8');
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString('utf8');
-    });
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
+  return runCli(args, {
+    cwd: workDir,
+    env: bareEnv(workDir, {
+      OPENAI_ADMIN_KEY: STAND_IN_ADMIN_KEY,
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+      AWS_ENDPOINT_URL_SNS: services.sns.url,
+    }),
   });
 }
 

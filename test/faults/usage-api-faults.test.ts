@@ -3,55 +3,30 @@
 // table, with the fault around the runs that would evaluate them, then lets it clear. Checked each time:
 // every hour is evaluated exactly once in the end, the spike goes out once per channel, the log names the
 // problem (and no secret), and the outcome is the one the alarms expect.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SentinelMetric } from '../../functions/deployment-contract.ts';
-import {
-  type FaultRun,
-  type FaultServices,
-  hoursFrom,
-  logLinesMatching,
-  startFaultServices,
-} from './support/fault-services.ts';
+import { type FaultRun, hoursFrom, logLinesMatching } from './support/fault-services.ts';
 import {
   committedAcross,
   expectEachPlantedAlertOnce,
-  faultOrg,
   hour,
   K0,
   mark,
   PRIMED_TABLE,
   plantedMessagesSince,
-  primeTemplate,
   runAt,
+  stopLine,
 } from './support/fault-timeline.ts';
-import { secretsIn } from './support/no-secrets.ts';
+import { usePrimedFaultServices } from './support/primed-fault-services.ts';
 
 const USAGE = '/organization/usage';
 /** Short timeouts and backoffs for the scenarios that swap in their own usage source. */
 const QUICK = { requestTimeoutMs: 300, minAttemptMs: 300, backoff: { baseMs: 20, maxMs: 60 } };
 
-let services: FaultServices;
-
-beforeAll(async () => {
-  services = await startFaultServices(faultOrg);
-  await primeTemplate(services);
-});
-
-afterAll(async () => {
-  await services?.stop();
-});
+const services = usePrimedFaultServices();
 
 const usageReads = (from: number) =>
   services.api.requests.slice(from).filter((r) => r.path === '/organization/usage/completions');
-
-/** The run's error log line, which must name the problem and carry no secret. */
-function stopLine(run: FaultRun): string {
-  const lines = logLinesMatching(run.logs, 'error', /Evaluation stopped/);
-  expect(lines).toHaveLength(1);
-  const text = JSON.stringify(lines[0]);
-  expect(secretsIn(text)).toEqual([]);
-  return text;
-}
 
 /** A run that could not evaluate: nothing advanced, the handler throws, RunSucceeded 0. */
 function expectFailedNothingAdvanced(run: FaultRun, pending: number) {

@@ -1,6 +1,5 @@
 // The command line as a user runs it: `node bin/usage-sentinel.ts ...` in a child process, against the
 // usage API stand-in and a local Slack receiver, with the state in an embedded store under a temp folder.
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,7 +16,7 @@ import {
   startUsageApiStandIn,
   type UsageApiStandIn,
 } from '../../functions/local/usage-api-stand-in.ts';
-import { REPO_ROOT } from '../infra/synth-stack.ts';
+import { bareEnv, type NodeOutput, runCli } from '../support/run-node.ts';
 import { PLANTED_KEY_ID, PLANTED_KEY_NAME, withPlantedSeries } from './support/planted-usage.ts';
 
 const COMMANDS = ['demo', 'run', 'backtest'];
@@ -29,36 +28,11 @@ const K0 = 8 * 24;
 const SPIKE_HOUR = hour(K0 + 1);
 const org = withPlantedSeries(baseOrg, { isSpike: (h) => h === SPIKE_HOUR });
 
-interface CliOutput {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+type CliOutput = NodeOutput;
 
-function cli(args: string[], env: Record<string, string> = {}): Promise<CliOutput> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      join(REPO_ROOT, 'node_modules/.bin/node'),
-      [join(REPO_ROOT, 'bin/usage-sentinel.ts'), ...args],
-      {
-        cwd: workDir,
-        // Only what is given: no admin key or AWS settings leak in from the test's own environment.
-        env: { PATH: process.env.PATH ?? '', HOME: workDir, NO_COLOR: '1', ...env },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString('utf8');
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString('utf8');
-    });
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+/** Only what is given: no admin key or AWS settings leak in from the test's own environment. */
+const cli = (args: string[], env: Record<string, string> = {}): Promise<CliOutput> =>
+  runCli(args, { cwd: workDir, env: bareEnv(workDir, env) });
 
 let workDir: string;
 let api: UsageApiStandIn;

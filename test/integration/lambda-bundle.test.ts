@@ -1,7 +1,6 @@
 // The deployed code path: synthesize the real app, take the function's bundled index.mjs out of the
 // cloud assembly, and run it in a child process the way Lambda would, with the environment the template
 // gives it and every AWS endpoint pointed at a local stand-in (AWS_ENDPOINT_URL_<SERVICE>).
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -33,6 +32,7 @@ import { STAND_IN_ADMIN_KEY, startUsageApiStandIn } from '../../functions/local/
 import { PARTITION_KEY, SORT_KEY } from '../../functions/state/table-schema.ts';
 import { buildApp } from '../../lib/build-app.ts';
 import { cdkJsonFeatureFlags, REPO_ROOT } from '../infra/synth-stack.ts';
+import { type NodeOutput, runNode } from '../support/run-node.ts';
 import { invocationResults } from './support/lambda-invocation.ts';
 import {
   mondayBefore,
@@ -92,31 +92,7 @@ function findBundle(outdir: string, stackName: string): Bundle {
   };
 }
 
-interface ChildOutput {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function runNode(args: string[], env: Record<string, string>): Promise<ChildOutput> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(join(REPO_ROOT, 'node_modules/.bin/node'), args, {
-      cwd: tmpdir(),
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString('utf8');
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString('utf8');
-    });
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+type ChildOutput = NodeOutput;
 
 describe('the synthesized Lambda bundle, run against local stand-ins of every service', () => {
   let outdir: string;
@@ -210,17 +186,17 @@ describe('the synthesized Lambda bundle, run against local stand-ins of every se
     const scheduledTime = new Date().toISOString();
 
     lastHourBefore = lastClosedHour(Date.now());
-    first = await runNode([driver, bundle.entry, scheduledTime], env);
+    first = await runNode([driver, bundle.entry, scheduledTime], { cwd: tmpdir(), env });
     slackAfterFirst = slack.delivered();
     emailAfterFirst = [...sns.published];
-    second = await runNode([driver, bundle.entry, scheduledTime, scheduledTime], env);
+    second = await runNode([driver, bundle.entry, scheduledTime, scheduledTime], { cwd: tmpdir(), env });
     lastHourAfter = lastClosedHour(Date.now());
     slackAfterSecond = slack.requests.length;
     emailAfterSecond = sns.requests;
     secretsAsked = secrets.requests.map((r) => r.secretId);
 
     secrets.putSecret(adminKeyArn, SECRET_PLACEHOLDER);
-    unfilled = await runNode([driver, bundle.entry, scheduledTime], env);
+    unfilled = await runNode([driver, bundle.entry, scheduledTime], { cwd: tmpdir(), env });
 
     const scan = await client.send(new ScanCommand({ TableName: TABLE, ConsistentRead: true }));
     stateItems = (scan.Items ?? []).map((item) => ({

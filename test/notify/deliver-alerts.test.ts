@@ -1,16 +1,8 @@
 // The outbox and delivery end to end: DynamoDB through dynalite, Slack and SNS as local HTTP servers.
-import { randomUUID } from 'node:crypto';
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../functions/config/parse-config.ts';
 import type { Alert } from '../../functions/core/alert.ts';
-import {
-  type EmbeddedDynamoDb,
-  ensureStateTable,
-  localDynamoDbClient,
-  startEmbeddedDynamoDb,
-} from '../../functions/local/embedded-dynamodb.ts';
 import { type SlackReceiver, startSlackReceiver } from '../../functions/local/slack-receiver.ts';
 import { startSnsReceiver, LOCAL_TOPIC_ARN as TEST_TOPIC_ARN } from '../../functions/local/sns-stand-in.ts';
 import { AlertOutbox, OUTBOX_TTL_SECONDS, outboxKey } from '../../functions/notify/alert-outbox.ts';
@@ -23,20 +15,12 @@ import {
 import { checkBlockKitLimits, type SlackPayload } from '../../functions/notify/slack-message.ts';
 import { type SlackChannel, SlackWebhookClient } from '../../functions/notify/slack-webhook-client.ts';
 import { SnsPublisher } from '../../functions/notify/sns-publisher.ts';
+import { useLocalDynamoDb } from '../support/local-dynamodb.ts';
 import { manySpikes, resolvedAlert, SPIKE_HOUR, spikeAlert } from './support/alert-fixtures.ts';
 
-let dynamo: EmbeddedDynamoDb;
-let client: DynamoDBClient;
+const dynamo = useLocalDynamoDb();
 const cleanups: (() => Promise<void>)[] = [];
 
-beforeAll(async () => {
-  dynamo = await startEmbeddedDynamoDb();
-  client = localDynamoDbClient(dynamo.endpoint);
-});
-afterAll(async () => {
-  client.destroy();
-  await dynamo.stop();
-});
 afterEach(async () => {
   for (const c of cleanups.splice(0)) await c();
 });
@@ -51,15 +35,14 @@ function capturingLogger() {
 }
 
 async function setup(configInput: Record<string, unknown> = {}) {
-  const tableName = `state-${randomUUID()}`;
-  await ensureStateTable(client, tableName);
+  const tableName = await dynamo.freshTable('state');
   const config = parseConfig({
     ...configInput,
     notifications: { timeZone: 'Europe/Berlin', ...(configInput.notifications as object) },
   });
   let clock = T0;
   const now = () => clock;
-  const outbox = new AlertOutbox({ client, tableName, config, now });
+  const outbox = new AlertOutbox({ client: dynamo.client, tableName, config, now });
   const slackReceiver = await startSlackReceiver();
   const snsReceiver = await startSnsReceiver();
   cleanups.push(
@@ -124,7 +107,7 @@ describe('AlertOutbox.record', () => {
     const pending = await t.outbox.pending('slack');
     expect(pending.map((e) => e.alert)).toEqual([alert]);
     const { GetItemCommand } = await import('@aws-sdk/client-dynamodb');
-    const { Item } = await client.send(
+    const { Item } = await dynamo.client.send(
       new GetItemCommand({
         TableName: t.tableName,
         Key: { pk: { S: 'outbox' }, sk: { S: outboxKey(alert) } },

@@ -1,20 +1,13 @@
 // Per-project webhooks: a project's alerts go to its team's webhook, the rest to the default one,
 // through the real outbox and delivery on dynalite.
-import { randomUUID } from 'node:crypto';
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../functions/config/parse-config.ts';
-import {
-  type EmbeddedDynamoDb,
-  ensureStateTable,
-  localDynamoDbClient,
-  startEmbeddedDynamoDb,
-} from '../../functions/local/embedded-dynamodb.ts';
 import { AlertOutbox } from '../../functions/notify/alert-outbox.ts';
 import { deliverPendingAlerts } from '../../functions/notify/deliver-alerts.ts';
 import { ProjectSlackRoutes } from '../../functions/notify/project-slack-routes.ts';
 import type { SlackPayload } from '../../functions/notify/slack-message.ts';
 import type { SlackChannel } from '../../functions/notify/slack-webhook-client.ts';
+import { useLocalDynamoDb } from '../support/local-dynamodb.ts';
 import { spikeAlert } from './support/alert-fixtures.ts';
 
 class RecordingChannel implements SlackChannel {
@@ -24,22 +17,12 @@ class RecordingChannel implements SlackChannel {
   }
 }
 
-let dynamo: EmbeddedDynamoDb;
-let client: DynamoDBClient;
-beforeAll(async () => {
-  dynamo = await startEmbeddedDynamoDb();
-  client = localDynamoDbClient(dynamo.endpoint);
-});
-afterAll(async () => {
-  client.destroy();
-  await dynamo.stop();
-});
+const dynamo = useLocalDynamoDb();
 
 async function deliver(routes: ProjectSlackRoutes) {
-  const tableName = `routes-${randomUUID()}`;
-  await ensureStateTable(client, tableName);
+  const tableName = await dynamo.freshTable('routes');
   const config = parseConfig({});
-  const outbox = new AlertOutbox({ client, tableName, config });
+  const outbox = new AlertOutbox({ client: dynamo.client, tableName, config });
   await outbox.record([
     spikeAlert({ id: 'a-support', projectId: 'proj_support' }),
     spikeAlert({ id: 'a-search', projectId: 'proj_search' }),

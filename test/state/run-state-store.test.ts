@@ -1,34 +1,12 @@
-import { type DynamoDBClient, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  type EmbeddedDynamoDb,
-  ensureStateTable,
-  localDynamoDbClient,
-  startEmbeddedDynamoDb,
-} from '../../functions/local/embedded-dynamodb.ts';
+import { describe, expect, it } from 'vitest';
 import { RunStateStore, WatermarkConflictError } from '../../functions/state/run-state-store.ts';
+import { useLocalDynamoDb } from '../support/local-dynamodb.ts';
 
-let db: EmbeddedDynamoDb;
-let client: DynamoDBClient;
-
-beforeAll(async () => {
-  db = await startEmbeddedDynamoDb();
-  client = localDynamoDbClient(db.endpoint);
-});
-afterAll(async () => {
-  client.destroy();
-  await db.stop();
-});
-
-async function table(name: string): Promise<void> {
-  await ensureStateTable(client, name);
-  await waitUntilTableExists({ client, maxWaitTime: 10, minDelay: 0.05, maxDelay: 0.2 }, { TableName: name });
-}
+const dynamo = useLocalDynamoDb();
 
 describe('RunStateStore', () => {
   it('grants the lease to one owner; a second is refused until it expires or is released', async () => {
-    await table('lease');
-    const store = new RunStateStore(client, 'lease');
+    const store = new RunStateStore(dynamo.client, await dynamo.freshTable('lease'));
     const t0 = 1_760_000_000_000;
     expect(await store.acquireLease('run-a', t0, 300)).toBe(true);
     expect(await store.acquireLease('run-b', t0 + 1000, 300)).toBe(false);
@@ -45,8 +23,7 @@ describe('RunStateStore', () => {
   });
 
   it('advances the watermark only from the expected value', async () => {
-    await table('watermark');
-    const store = new RunStateStore(client, 'watermark');
+    const store = new RunStateStore(dynamo.client, await dynamo.freshTable('watermark'));
     expect(await store.readWatermark()).toBeUndefined();
     await store.advanceWatermark(undefined, 3600);
     expect(await store.readWatermark()).toBe(3600);

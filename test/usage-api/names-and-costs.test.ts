@@ -1,12 +1,5 @@
 // Project and key names (paging, permission fallback, the DynamoDB cache) and the daily costs check.
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  type EmbeddedDynamoDb,
-  ensureStateTable,
-  localDynamoDbClient,
-  startEmbeddedDynamoDb,
-} from '../../functions/local/embedded-dynamodb.ts';
 import { simulateOrganization } from '../../functions/local/simulated-org.ts';
 import { renderCostsPage } from '../../functions/local/simulated-usage-pages.ts';
 import {
@@ -18,6 +11,7 @@ import { DynamoDbNameCache, fitDirectory } from '../../functions/usage-api/dynam
 import type { NameCache, NameDirectory } from '../../functions/usage-api/name-directory.ts';
 import { OpenAiNameDirectory } from '../../functions/usage-api/name-directory.ts';
 import { OpenAiDailyCosts } from '../../functions/usage-api/openai-daily-costs.ts';
+import { useLocalDynamoDb } from '../support/local-dynamodb.ts';
 import { capturingLogger } from './usage-test-helpers.ts';
 
 // 130 projects (two pages of projects), and one project with 150 keys (two pages of keys).
@@ -25,21 +19,17 @@ const manyProjects = simulateOrganization({ seed: 3, keys: 140, projects: 130, w
 const bigProject = simulateOrganization({ seed: 4, keys: 160, projects: 1, weeks: 2 });
 const stands: UsageApiStandIn[] = [];
 const closers: Array<{ close(): Promise<void> }> = [];
-let dynamo: EmbeddedDynamoDb;
-let dynamoClient: DynamoDBClient;
+const dynamo = useLocalDynamoDb();
+let stateTable: string;
 
 beforeAll(async () => {
   stands.push(await startUsageApiStandIn({ org: manyProjects }));
   stands.push(await startUsageApiStandIn({ org: bigProject, costAmountsAsStrings: true }));
-  dynamo = await startEmbeddedDynamoDb();
-  dynamoClient = localDynamoDbClient(dynamo.endpoint);
-  await ensureStateTable(dynamoClient, 'state');
+  stateTable = await dynamo.freshTable('state');
 });
 afterAll(async () => {
   await Promise.all(closers.map((c) => c.close()));
   await Promise.all(stands.map((s) => s.stop()));
-  dynamoClient.destroy();
-  await dynamo.stop();
 });
 
 function directory(standIn: UsageApiStandIn, cache?: NameCache, nowMs?: () => number) {
@@ -104,7 +94,7 @@ describe('OpenAiNameDirectory', () => {
 
   it('caches the directory in DynamoDB for a day', async () => {
     const standIn = stands[0] as UsageApiStandIn;
-    const cache = new DynamoDbNameCache({ client: dynamoClient, tableName: 'state' });
+    const cache = new DynamoDbNameCache({ client: dynamo.client, tableName: stateTable });
     let now = Date.UTC(2026, 0, 5);
     const first = await directory(standIn, cache, () => now).directory();
     const asked = standIn.requests.length;

@@ -1,22 +1,11 @@
-// The integration services with DynamoDB behind the fault proxy: the usage API stand-in serving a
-// simulated org with a planted runaway key, dynalite (reached through the proxy), a Slack receiver and the
-// SNS stand-in, all on 127.0.0.1. Runs go through assembleRun as the Lambda's do; a test may swap in a
-// usage source with short timeouts (the assembled run has the production defaults), and each run's
-// metrics are the EMF that publishRunMetrics prints, captured.
-import { randomUUID } from 'node:crypto';
+// The integration services (test/integration/support/local-services.ts) with DynamoDB behind the fault
+// proxy: the usage API stand-in serving a simulated org with a planted runaway key, dynalite (reached
+// through the proxy), a Slack receiver and the SNS stand-in, all on 127.0.0.1. Runs go through assembleRun
+// as the Lambda's do; a test may swap in a usage source with short timeouts (the assembled run has the
+// production defaults), and each run's metrics are the EMF that publishRunMetrics prints, captured.
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import {
-  type AttributeValue,
-  type DynamoDBClient,
-  GetItemCommand,
-  QueryCommand,
-  ScanCommand,
-} from '@aws-sdk/client-dynamodb';
-import { SNSClient } from '@aws-sdk/client-sns';
-import { assembleRun } from '../../../functions/assemble-run.ts';
-import type { SentinelConfig } from '../../../functions/config/config-schema.ts';
-import { parseConfig } from '../../../functions/config/parse-config.ts';
-import { type RunReport, runScheduledEvaluation } from '../../../functions/core/run-scheduled-evaluation.ts';
+import { type AttributeValue, type DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import type { RunReport } from '../../../functions/core/run-scheduled-evaluation.ts';
 import { type Deadline, HOUR_SECONDS, type UsageHour } from '../../../functions/core/usage.ts';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../../../functions/deployment-contract.ts';
 import { HourEvaluator } from '../../../functions/detection/hour-evaluator.ts';
@@ -24,31 +13,20 @@ import {
   type DynamoDbFaultProxy,
   startDynamoDbFaultProxy,
 } from '../../../functions/local/dynamodb-fault-proxy.ts';
-import {
-  type EmbeddedDynamoDb,
-  ensureStateTable,
-  localDynamoDbClient,
-  startEmbeddedDynamoDb,
-} from '../../../functions/local/embedded-dynamodb.ts';
+import { localDynamoDbClient } from '../../../functions/local/embedded-dynamodb.ts';
 import type { SimulatedOrg } from '../../../functions/local/simulated-org.ts';
-import { type SlackReceiver, startSlackReceiver } from '../../../functions/local/slack-receiver.ts';
-import {
-  LOCAL_TOPIC_ARN,
-  type SnsReceiver,
-  startSnsReceiver,
-} from '../../../functions/local/sns-stand-in.ts';
-import {
-  STAND_IN_ADMIN_KEY,
-  startUsageApiStandIn,
-  type UsageApiStandIn,
-} from '../../../functions/local/usage-api-stand-in.ts';
+import { STAND_IN_ADMIN_KEY } from '../../../functions/local/usage-api-stand-in.ts';
 import type { DeliveryResult } from '../../../functions/notify/deliver-alerts.ts';
 import { publishRunMetrics } from '../../../functions/run-metrics.ts';
 import { type BatchOptions, batchPutItems } from '../../../functions/state/batch-io.ts';
-import { PARTITION_KEY, SORT_KEY } from '../../../functions/state/table-schema.ts';
+import { SORT_KEY } from '../../../functions/state/table-schema.ts';
 import type { AdminApiClientOptions, RetryInfo } from '../../../functions/usage-api/admin-api-client.ts';
 import { OpenAiUsageSource } from '../../../functions/usage-api/openai-usage-source.ts';
-import type { LogLine } from '../../integration/support/local-services.ts';
+import {
+  type LocalServices,
+  type LogLine,
+  startLocalServices,
+} from '../../integration/support/local-services.ts';
 
 export type { LogLine } from '../../integration/support/local-services.ts';
 
@@ -95,29 +73,25 @@ export interface FaultRun {
   logs: LogLine[];
 }
 
-export interface FaultServices {
-  api: UsageApiStandIn;
-  dynamo: EmbeddedDynamoDb;
+/**
+ * The local services (their setClock also serves child processes; runs set the clock themselves), with
+ * tables created and read straight through dynalite, never faulted.
+ */
+export interface FaultServices
+  extends Pick<
+    LocalServices,
+    'api' | 'dynamo' | 'slack' | 'sns' | 'config' | 'logs' | 'setClock' | 'newTable' | 'watermark' | 'stop'
+  > {
   proxy: DynamoDbFaultProxy;
   /** Through the proxy: what runs use. */
   client: DynamoDBClient;
   /** Straight to dynalite: for the test's own reads, never faulted. */
   directClient: DynamoDBClient;
-  slack: SlackReceiver;
-  sns: SnsReceiver;
-  config: SentinelConfig;
-  /** Every line every run logged. */
-  logs: LogLine[];
-  /** What the stand-in takes as "now" (runs set it themselves; for child processes). */
-  setClock(unixSeconds: number): void;
-  newTable(name: string): Promise<string>;
   /** A new table holding a copy of another's items (a primed state, reused instead of priming again). */
   cloneTable(from: string, to: string): Promise<string>;
   run(options: FaultRunOptions): Promise<FaultRun>;
-  watermark(table: string): Promise<number | undefined>;
   /** The outbox entries: alert JSON and each channel's status. */
   outbox(table: string): Promise<OutboxRow[]>;
-  stop(): Promise<void>;
 }
 
 export interface OutboxRow {
@@ -128,80 +102,56 @@ export interface OutboxRow {
 }
 
 export async function startFaultServices(org: SimulatedOrg, rawConfig: unknown = {}): Promise<FaultServices> {
-  let clock = org.start;
-  const api = await startUsageApiStandIn({ org, now: () => clock });
-  const dynamo = await startEmbeddedDynamoDb();
-  const proxy = await startDynamoDbFaultProxy({ target: dynamo.endpoint });
+  const local = await startLocalServices(org, rawConfig);
+  const { api, config } = local;
+  const proxy = await startDynamoDbFaultProxy({ target: local.dynamo.endpoint });
   const client = localDynamoDbClient(proxy.endpoint);
-  const directClient = localDynamoDbClient(dynamo.endpoint);
-  const slack = await startSlackReceiver();
-  const sns = await startSnsReceiver();
-  const snsClient = new SNSClient({
-    endpoint: sns.url,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
-  const config = parseConfig(rawConfig);
-  const logs: LogLine[] = [];
+  const directClient = local.client;
 
   const run = async (options: FaultRunOptions): Promise<FaultRun> => {
-    clock = options.now;
-    const runId = options.runId ?? randomUUID();
     const runLogs: LogLine[] = [];
-    const log =
-      (level: string) =>
-      (message: string, attributes?: Record<string, unknown>): void => {
-        const line = { level, message, attributes };
-        logs.push(line);
-        runLogs.push(line);
-      };
-    const logger = { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') };
     const retries: RetryInfo[] = [];
     const onRetry = (info: RetryInfo) => retries.push(info);
-    const assembled = assembleRun({
-      config,
-      dynamoDb: client,
-      tableName: options.table,
-      apiBase: api.baseUrl,
-      adminKey: STAND_IN_ADMIN_KEY,
-      slackWebhookUrl: slack.url,
-      snsTopicArn: LOCAL_TOPIC_ARN,
-      snsClient,
-      runId,
-      logger,
-      onApiRetry: onRetry,
-    });
-    const quick = options.quickApi
-      ? new OpenAiUsageSource({
-          apiBase: api.baseUrl,
-          adminKey: STAND_IN_ADMIN_KEY,
-          watch: config.watch,
-          logger,
-          onRetry,
-          ...options.quickApi,
-        })
-      : undefined;
-    if (quick) assembled.deps.usageSource = quick;
     const evaluated: number[] = [];
-    const evaluator = options.quickBatch
-      ? new HourEvaluator({ client, tableName: options.table, config, batch: options.quickBatch })
-      : assembled.deps.evaluator;
-    assembled.deps.evaluator = {
-      evaluate: async (hour, evaluateOptions) => {
-        evaluated.push(hour.start);
-        await options.onEvaluate?.(hour);
-        return evaluator.evaluate(hour, evaluateOptions);
-      },
-    };
+    let quick: OpenAiUsageSource | undefined;
     const startedMs = Date.now();
     try {
-      const report = await runScheduledEvaluation(assembled.deps, {
-        runId,
-        now: options.now,
-        graceMinutes: config.schedule.graceMinutes,
-        deadline: options.deadline ?? { atMs: Date.now() + (options.budgetMs ?? 60_000) },
-      });
-      const delivery = assembled.lastDelivery();
+      const { report, delivery } = await local.runWith(
+        {
+          ...options,
+          onEvaluate: async (hour) => {
+            evaluated.push(hour.start);
+            await options.onEvaluate?.(hour);
+          },
+        },
+        {
+          dynamoDb: client,
+          onLog: (line) => runLogs.push(line),
+          onApiRetry: onRetry,
+          prepare: (assembled, logger) => {
+            if (options.quickApi) {
+              quick = new OpenAiUsageSource({
+                apiBase: api.baseUrl,
+                adminKey: STAND_IN_ADMIN_KEY,
+                watch: config.watch,
+                logger,
+                onRetry,
+                ...options.quickApi,
+              });
+              assembled.deps.usageSource = quick;
+            }
+            if (options.quickBatch) {
+              const batch = options.quickBatch;
+              assembled.deps.evaluator = new HourEvaluator({
+                client,
+                tableName: options.table,
+                config,
+                batch,
+              });
+            }
+          },
+        },
+      );
       const printed = printMetrics(report, delivery, retries.length, Date.now() - startedMs);
       return {
         report,
@@ -218,29 +168,24 @@ export async function startFaultServices(org: SimulatedOrg, rawConfig: unknown =
         logs: runLogs,
       };
     } finally {
-      await Promise.all([assembled.close(), quick?.close()]);
+      await quick?.close();
     }
   };
 
   return {
     api,
-    dynamo,
+    dynamo: local.dynamo,
     proxy,
     client,
     directClient,
-    slack,
-    sns,
+    slack: local.slack,
+    sns: local.sns,
     config,
-    logs,
-    setClock: (unixSeconds) => {
-      clock = unixSeconds;
-    },
-    newTable: async (name) => {
-      await ensureStateTable(directClient, name);
-      return name;
-    },
+    logs: local.logs,
+    setClock: local.setClock,
+    newTable: local.newTable,
     cloneTable: async (from, to) => {
-      await ensureStateTable(directClient, to);
+      await local.newTable(to);
       const items: Array<Record<string, AttributeValue>> = [];
       let start: Record<string, AttributeValue> | undefined;
       do {
@@ -254,40 +199,19 @@ export async function startFaultServices(org: SimulatedOrg, rawConfig: unknown =
       return to;
     },
     run,
-    watermark: async (table) => {
-      const res = await directClient.send(
-        new GetItemCommand({
-          TableName: table,
-          Key: { [PARTITION_KEY]: { S: 'meta' }, [SORT_KEY]: { S: 'watermark' } },
-          ConsistentRead: true,
-        }),
-      );
-      const hour = res.Item?.hour?.N;
-      return hour === undefined ? undefined : Number(hour);
-    },
-    outbox: async (table) => {
-      const res = await directClient.send(
-        new QueryCommand({
-          TableName: table,
-          KeyConditionExpression: '#pk = :pk',
-          ExpressionAttributeNames: { '#pk': PARTITION_KEY },
-          ExpressionAttributeValues: { ':pk': { S: 'outbox' } },
-          ConsistentRead: true,
-        }),
-      );
-      return (res.Items ?? []).map((item) => ({
+    watermark: local.watermark,
+    outbox: async (table) =>
+      (await local.outboxItems(table)).map((item) => ({
         key: item[SORT_KEY]?.S ?? '',
         alert: JSON.parse(item.alert?.S ?? '{}') as OutboxRow['alert'],
         slackStatus: item.slackStatus?.S,
         emailStatus: item.emailStatus?.S,
-      }));
-    },
+      })),
     stop: async () => {
-      snsClient.destroy();
+      // The proxy first: dynalite stops once nothing is connected to it.
       client.destroy();
-      directClient.destroy();
-      await Promise.all([api.stop(), proxy.stop(), slack.close(), sns.close()]);
-      await dynamo.stop();
+      await proxy.stop();
+      await local.stop();
     },
   };
 }

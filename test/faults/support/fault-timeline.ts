@@ -10,7 +10,8 @@ import {
   PLANTED_KEY_NAME,
   withPlantedSeries,
 } from '../../integration/support/planted-usage.ts';
-import type { FaultServices, OutboxRow } from './fault-services.ts';
+import { type FaultRun, type FaultServices, logLinesMatching, type OutboxRow } from './fault-services.ts';
+import { secretsIn } from './no-secrets.ts';
 
 export { PLANTED_KEY_ID, PLANTED_KEY_NAME } from '../../integration/support/planted-usage.ts';
 
@@ -97,4 +98,13 @@ export async function expectEachPlantedAlertOnce(
   expect(sent.slack.filter((text) => !/resolved/i.test(text))).toHaveLength(1);
   expect(sent.email.filter((subject) => !/resolved/i.test(subject))).toHaveLength(1);
   return sent;
+}
+
+/** The run's error log line, which must name the problem and carry no secret. */
+export function stopLine(run: FaultRun): string {
+  const lines = logLinesMatching(run.logs, 'error', /Evaluation stopped/);
+  expect(lines).toHaveLength(1);
+  const text = JSON.stringify(lines[0]);
+  expect(secretsIn(text)).toEqual([]);
+  return text;
 }
