@@ -2,6 +2,7 @@
 // The command line: demo, run and backtest over the same core as the Lambda function.
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../functions/config/parse-config.ts';
+import { errorMessage } from '../functions/core/error-message.ts';
 import { backtestCommand } from './cli/backtest-command.ts';
 import { UsageError } from './cli/cli-options.ts';
 import { type Command, commandHelp } from './cli/command.ts';
@@ -60,7 +61,7 @@ main(process.argv.slice(2)).then(
       process.exitCode = 2;
       return;
     }
-    console.error(`usage-sentinel: ${error instanceof Error ? error.message : String(error)}`);
+    console.error(`usage-sentinel: ${errorMessage(error)}`);
     process.exitCode = 1;
   },
 );

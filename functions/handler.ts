@@ -9,6 +9,7 @@ import type { Context } from 'aws-lambda';
 import { z } from 'zod';
 import { assembleRun } from './assemble-run.ts';
 import { parseConfig } from './config/parse-config.ts';
+import { errorMessage } from './core/error-message.ts';
 import { runScheduledEvaluation } from './core/run-scheduled-evaluation.ts';
 import { FunctionEnv } from './deployment-contract.ts';
 import { checkWebhookUrl } from './notify/slack-webhook-client.ts';
@@ -141,7 +142,7 @@ async function readSlackWebhookUrl(secretArn: string): Promise<string | undefine
     // A mistyped webhook must not silence email too: this channel is skipped, the run goes on.
     logger.error('A Slack webhook secret does not hold a Slack webhook URL; its alerts go to email only', {
       secretArn,
-      error: error instanceof Error ? error.message : String(error),
+      error: errorMessage(error),
     });
     return undefined;
   }

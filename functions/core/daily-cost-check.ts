@@ -3,6 +3,7 @@
 // shows up as ratios drifting away from 1, before it skews alert severities for long.
 import type { PriceLookup } from '../detection/model-price.ts';
 import { estimateUsd } from '../detection/model-price.ts';
+import { errorMessage } from './error-message.ts';
 import type { RunLogger } from './run-scheduled-evaluation.ts';
 import type { Deadline, UsageHour } from './usage.ts';
 
@@ -111,7 +112,7 @@ export class DailyCostCheck {
       return comparison;
     } catch (error) {
       this.#logger.warn('Daily cost check skipped', {
-        error: error instanceof Error ? error.message : String(error),
+        error: errorMessage(error),
       });
       return undefined;
     }

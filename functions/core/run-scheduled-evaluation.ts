@@ -3,6 +3,7 @@
 // watermark -> deliver what is pending. Each hour is committed on its own, so a failure or the
 // deadline leaves the rest pending for the next run, and nothing already recorded is lost.
 import type { Alert, SeriesNames } from './alert.ts';
+import { errorMessage } from './error-message.ts';
 import { pendingHours } from './pending-hours.ts';
 import { type Deadline, HOUR_SECONDS, type UsageHour, type UsageSource } from './usage.ts';
 
@@ -137,7 +138,7 @@ async function finish(deps: RunDependencies, request: RunRequest, report: RunRep
     // Also after a failed evaluation: alerts recorded by this or earlier runs still go out.
     if (deps.delivery) report.delivery = await deps.delivery.deliverPending(request.deadline);
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
+    const message = errorMessage(error);
     logger.error('Delivery failed; undelivered alerts stay in the outbox for the next run', {
       error: message,
     });
@@ -151,7 +152,7 @@ async function finish(deps: RunDependencies, request: RunRequest, report: RunRep
     } catch (error) {
       // Every hour is committed by now: a lease left behind only delays the next run until it expires.
       logger.warn('Could not release the lease; it expires by itself shortly after this run', {
-        error: error instanceof Error ? error.message : String(error),
+        error: errorMessage(error),
       });
     }
   }
@@ -217,7 +218,7 @@ async function recordCostEstimate(deps: RunDependencies, hour: UsageHour): Promi
   } catch (error) {
     // The estimate only feeds a daily log line; it must not hold up alerting.
     deps.logger.warn("Could not record the hour's cost estimate", {
-      error: error instanceof Error ? error.message : String(error),
+      error: errorMessage(error),
     });
   }
 }
@@ -228,7 +229,7 @@ async function loadNamesSafely(deps: RunDependencies): Promise<NameLookup | unde
     return await deps.loadNames();
   } catch (error) {
     deps.logger.warn('Could not load project and key names; alerts show ids', {
-      error: error instanceof Error ? error.message : String(error),
+      error: errorMessage(error),
     });
     return undefined;
   }

@@ -14,6 +14,7 @@
 // chose that side because a duplicate page is a false alarm, and a run dying in that window is rare.
 import { randomUUID } from 'node:crypto';
 import type { Alert } from '../core/alert.ts';
+import { errorMessage } from '../core/error-message.ts';
 import type { Deadline } from '../core/usage.ts';
 import type { MessageOptions } from './alert-facts.ts';
 import type { AlertOutbox, OutboxEntry } from './alert-outbox.ts';
@@ -203,7 +204,7 @@ async function deliverChannel<M>(
       }
     }
   } catch (error) {
-    const message = `${channel}: ${error instanceof Error ? error.message : String(error)}`;
+    const message = `${channel}: ${errorMessage(error)}`;
     result.errors.push(message);
     logger?.error('Delivery stopped on an outbox error; undelivered alerts stay pending', {
       channel,
@@ -253,7 +254,7 @@ async function sendBatch<M>(
     logger?.error(
       'Sending an alert ended in an unexpected error: it may have been delivered. Its claim is kept, so it ' +
         'will not be sent again (at most once)',
-      { channel, alertIds: ids, error: error instanceof Error ? error.message : String(error) },
+      { channel, alertIds: ids, error: errorMessage(error) },
     );
     return 'continue';
   }
@@ -267,7 +268,7 @@ async function sendBatch<M>(
       logger?.error('Alert sent but not marked delivered; a later run will take it as sent', {
         channel,
         alertId: entry.alert.id,
-        error: error instanceof Error ? error.message : String(error),
+        error: errorMessage(error),
       });
     }
   }
