@@ -7,7 +7,8 @@
 // also top the series' recent bursts (a decaying maximum of ln(observed / expected) over hours outside
 // incidents) by a margin, and a level shift's two-hour mean that peak over sqrt(2), so a key that
 // bursts 5x a few times a week without anyone calling it an incident pages only well past that, while a
-// smooth key keeps its full sensitivity. The peak remembers about a month (half-life four weeks). Prompt
+// smooth key keeps its full sensitivity. The peak remembers about a month (half-life four weeks); a burst
+// seen before its hour's daily pattern is known counts a day later, unless that hour came back as high. Prompt
 // bloat (tokens per request several times the usual, judged against the key's own spread of request
 // sizes) opens with tokens only half-way to minRatio. A one-hour burst the series comes back from is learned late, as
 // normal behaviour; a step or a ramp, still elevated, never is. A key with only a few hours of use has no level yet,
@@ -18,7 +19,7 @@
 import type { DetectionConfig } from '../config/config-schema.ts';
 import type { Alert, AlertType } from '../core/alert.ts';
 import { HOUR_SECONDS } from '../core/usage.ts';
-import { type Expectation, expectation, LOG_OFFSET, learn, toLog } from './baseline.ts';
+import { type Expectation, expectation, LOG_OFFSET, learn, slotOf, toLog } from './baseline.ts';
 import { type AlertFigures, makeAlert, severityAt, severityIndex } from './incident.ts';
 import { emptyMetrics, type SeriesHourMetrics } from './series-metrics.ts';
 import { type IncidentState, newSeriesState, RING_HOURS, type SeriesState } from './series-state.ts';
@@ -73,6 +74,11 @@ export const BURST_MARGIN = 1.1;
  */
 const BURST_HALF_LIFE_HOURS = 4 * 168;
 const BURST_DECAY = 2 ** (-1 / BURST_HALF_LIFE_HOURS);
+/**
+ * A burst in a slot with fewer hours of use than this is held back a day: before a key's daily pattern
+ * is known (its first days), its daily batch looks like a burst and would raise the bar for weeks.
+ */
+export const BURST_SLOT_MIN_HOURS = 2;
 /** Tokens per request learn this fast (about a day of hours), and so does their spread. */
 const PER_REQUEST_RATE = 0.05;
 /** No key's request size is trusted to be steadier than +-5%; a deviation counts at most 2.5 spreads. */
@@ -255,12 +261,12 @@ function step(
   }
   // The burst peak learns from hours outside incidents (a burst that did not open one, not an incident).
   state.burstPeak *= BURST_DECAY;
+  settlePendingBurst(state, hour, m.tokens);
   // An elevated hour counts once the series is back (a burst); a step or a ramp stays elevated and
   // does not raise the bar its own next hours are judged by.
   if (!inIncident && !a.elevated && state.usedHours >= MIN_USED_HOURS && (priming || warm)) {
-    if (m.tokens > 0 && !recurring) state.burstPeak = Math.max(state.burstPeak, a.logRatio);
-    if (hour - 1 === state.lastHour)
-      state.burstPeak = Math.max(state.burstPeak, state.lastLogRatio * BURST_DECAY);
+    if (m.tokens > 0 && !recurring) learnBurst(state, hour, a.logRatio, 0);
+    if (hour - 1 === state.lastHour) learnBurst(state, hour - 1, state.lastLogRatio * BURST_DECAY, 1);
   }
   // A recurring job's hour is no burst: it neither raises the bar nor counts as a shift's first hour.
   state.lastLogRatio = recurring ? Math.min(0, a.logRatio) : a.logRatio;
@@ -388,6 +394,34 @@ function recentPeak(state: SeriesState, hour: number): number {
   for (let h = Math.max(state.firstHour, hour - RING_HOURS, state.lastHour - RING_HOURS + 1); h < hour; h++)
     peak = Math.max(peak, dequantizeTokens(state.ring[h % RING_HOURS] ?? 0));
   return peak;
+}
+
+/**
+ * Raises the burst peak, or, while the hour's slot has seen too few hours for its daily pattern to be
+ * known (`own`: the hour itself already learned), holds the burst back a day: a key's first daily batch
+ * looks like a burst against a level that does not know its hour yet.
+ */
+function learnBurst(state: SeriesState, hour: number, logRatio: number, own: number): void {
+  if (logRatio <= state.burstPeak) return;
+  if ((state.slotCount[slotOf(hour)] ?? 0) - own >= BURST_SLOT_MIN_HOURS) {
+    state.burstPeak = logRatio;
+  } else if (logRatio > state.pendingBurst * BURST_DECAY ** (hour - state.pendingBurstHour)) {
+    state.pendingBurst = logRatio;
+    state.pendingBurstHour = hour;
+  }
+}
+
+/** A held-back burst, a day on: learned unless the same hour came back at least half as high. */
+function settlePendingBurst(state: SeriesState, hour: number, tokens: number): void {
+  if (state.pendingBurst <= 0 || hour < state.pendingBurstHour + 24) return;
+  const then = dequantizeTokens(state.ring[state.pendingBurstHour % RING_HOURS] ?? 0);
+  const recurred = hour === state.pendingBurstHour + 24 && tokens >= RECURRENCE_SHARE * then;
+  if (!recurred)
+    state.burstPeak = Math.max(
+      state.burstPeak,
+      state.pendingBurst * BURST_DECAY ** (hour - state.pendingBurstHour),
+    );
+  state.pendingBurst = 0;
 }
 
 function previousElevated(state: SeriesState, hour: number): boolean {

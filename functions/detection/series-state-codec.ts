@@ -1,4 +1,4 @@
-// One series' state as a short base64 string (about 670 characters), so the DynamoDB item stays well
+// One series' state as a short base64 string (about 680 characters), so the DynamoDB item stays well
 // under 1 KB and costs one write unit. Numbers are quantized; decode(encode(s)) is the stored truth.
 import {
   type IncidentState,
@@ -8,8 +8,11 @@ import {
   SLOT_COUNT,
 } from './series-state.ts';
 
-const VERSION = 3;
-const HEADER = 52;
+const VERSION = 4;
+/** Version 3 lacked the held-back burst (8 bytes): still read, so an upgrade keeps every baseline. */
+const PREVIOUS_VERSION = 3;
+const PENDING_BURST = 8;
+const HEADER = 60;
 const SLOTS = SLOT_COUNT * 2 + SLOT_COUNT + SLOT_COUNT / 2 + SLOT_COUNT + SLOT_COUNT / 2;
 const RING = RING_HOURS + RING_HOURS / 8;
 const BASE = HEADER + SLOTS + RING;
@@ -44,6 +47,8 @@ export function encodeSeriesState(s: SeriesState): string {
   o = buf.writeFloatLE(s.perRequestSpread, o);
   o = buf.writeFloatLE(s.burstPeak, o);
   o = buf.writeFloatLE(s.lastLogRatio, o);
+  o = buf.writeFloatLE(s.pendingBurst, o);
+  o = buf.writeUInt32LE(s.pendingBurstHour, o);
   for (let i = 0; i < SLOT_COUNT; i++)
     o = buf.writeUInt16LE(clampInt(s.slotMean[i] ?? 0, MEAN_SCALE, 65535), o);
   for (let i = 0; i < SLOT_COUNT; i++)
@@ -72,12 +77,14 @@ export function encodeSeriesState(s: SeriesState): string {
 
 export function decodeSeriesState(text: string): SeriesState {
   const buf = Buffer.from(text, 'base64');
-  if (buf.length < BASE || buf.readUInt8(0) !== VERSION) {
-    throw new StateCodecError(`series state: unknown layout (version ${buf[0]}, ${buf.length} bytes)`);
+  const version = buf[0];
+  const base = version === PREVIOUS_VERSION ? BASE - PENDING_BURST : BASE;
+  if (buf.length < base || (version !== VERSION && version !== PREVIOUS_VERSION)) {
+    throw new StateCodecError(`series state: unknown layout (version ${version}, ${buf.length} bytes)`);
   }
   const flags = buf.readUInt8(1);
   const hasIncident = (flags & 2) !== 0;
-  if (hasIncident && buf.length < BASE + INCIDENT)
+  if (hasIncident && buf.length < base + INCIDENT)
     throw new StateCodecError('series state: truncated incident');
   let o = 2;
   const u32 = () => {
@@ -105,6 +112,8 @@ export function decodeSeriesState(text: string): SeriesState {
   const perRequestSpread = f32();
   const burstPeak = f32();
   const lastLogRatio = f32();
+  const pendingBurst = version === VERSION ? f32() : 0;
+  const pendingBurstHour = version === VERSION ? u32() : 0;
   const slotMean: number[] = [];
   for (let i = 0; i < SLOT_COUNT; i++, o += 2) slotMean.push(buf.readUInt16LE(o) / MEAN_SCALE);
   const slotSpread: number[] = [];
@@ -155,6 +164,8 @@ export function decodeSeriesState(text: string): SeriesState {
     perRequestSpread,
     burstPeak,
     lastLogRatio,
+    pendingBurst,
+    pendingBurstHour,
     slotMean,
     slotSpread,
     slotCount,

@@ -43,6 +43,12 @@ export interface SeriesState {
    * that to page; a smooth key keeps its full sensitivity.
    */
   burstPeak: number;
+  /**
+   * A burst seen while its hour's slot was still young (its daily pattern unknown), and its hour: learned
+   * a day later unless the same hour came back as high (a daily job, not a burst).
+   */
+  pendingBurst: number;
+  pendingBurstHour: number;
   /** ln(observed / expected) of the last hour applied: a level shift's first hour, as evidence. */
   lastLogRatio: number;
   /** Seasonal slots, hour of day (UTC) x weekday/weekend: the level when used, in log space. */
@@ -76,6 +82,8 @@ export function newSeriesState(hour: number, logValue: number): SeriesState {
     tokensPerRequest: 0,
     perRequestSpread: INITIAL_SPREAD,
     burstPeak: 0,
+    pendingBurst: 0,
+    pendingBurstHour: 0,
     lastLogRatio: 0,
     slotMean: new Array(SLOT_COUNT).fill(0),
     slotSpread: new Array(SLOT_COUNT).fill(0),

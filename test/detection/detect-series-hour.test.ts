@@ -241,6 +241,22 @@ describe('detectSeriesHour: calibrated to the series', () => {
     expect(spikes(plain.alerts).map(hourOf)).toEqual([at]);
   });
 
+  it("does not take a daily job seen on a backfill's first day for a burst", () => {
+    // ~1M tokens an hour with a 10x job at 10:00 every day, backfilled for a week, then a step to 3.2x
+    // from 14:00 in week 3. On day 1 the job is 10x the level; a day later it proves to be daily.
+    const r = rng(47);
+    const stepAt = 2 * WEEK + 2 * DAY_HOURS + 14;
+    const level = (i: number) =>
+      (i % DAY_HOURS === 10 ? 10_000_000 : 1_000_000) * noise(r) * (i >= stepAt ? 3.2 : 1);
+    const daily = replaySeries(level, stepAt + 4, {}, undefined, undefined, undefined, WEEK);
+    expect(daily.state?.burstPeak).toBeLessThan(0.5);
+    expect(spikes(daily.alerts).map(hourOf)).toEqual([stepAt]);
+    // A burst on day 1 that does not come back is learned a day later, as any other.
+    const once = (i: number) => (i === 10 ? 10_000_000 : 1_000_000 * noise(r));
+    const burst = replaySeries(once, 2 * DAY_HOURS, {}, undefined, undefined, undefined, WEEK);
+    expect(burst.state?.burstPeak).toBeGreaterThan(1.5);
+  });
+
   it('still catches a spike well past its usual bursts in its first hour', () => {
     const level = bursty(43);
     const { alerts } = replaySeries((i) => (i === at ? 8_000_000 : level(i)), at + 3);

@@ -38,6 +38,8 @@ export function replaySeries(
   model = 'gpt-4o',
   /** Requests in the hour; by default one per 2,000 tokens. */
   requestsAt: (i: number, tokens: number) => number = (_i, tokens) => tokens / 2000,
+  /** The first hours are a backfill (learned, nothing alerted), as a first deployment primes. */
+  primingHours = 0,
 ): Replay {
   const cfg = parseConfig(config);
   const price = priceLookup(cfg.prices);
@@ -66,6 +68,7 @@ export function replaySeries(
       hourStart: START + i * HOUR,
       settings: detectionSettingsFor(cfg, id),
       notifications: cfg.notifications,
+      priming: i < primingHours,
     });
     alerts.push(...result.alerts);
     if (result.state) {

@@ -30,6 +30,8 @@ const stateArb: fc.Arbitrary<SeriesState> = fc.record({
   perRequestSpread: spread,
   burstPeak: fc.double({ min: 0, max: 10, noNaN: true }),
   lastLogRatio: fc.double({ min: -10, max: 10, noNaN: true }),
+  pendingBurst: fc.double({ min: 0, max: 10, noNaN: true }),
+  pendingBurstHour: hour,
   slotMean: fc.array(level, { minLength: SLOT_COUNT, maxLength: SLOT_COUNT }),
   slotSpread: fc.array(spread, { minLength: SLOT_COUNT, maxLength: SLOT_COUNT }),
   slotCount: fc.array(count, { minLength: SLOT_COUNT, maxLength: SLOT_COUNT }),
@@ -75,6 +77,7 @@ describe('series state codec', () => {
         expect(decoded.ring).toEqual(state.ring);
         expect(decoded.ringAnomalous).toEqual(state.ringAnomalous);
         expect(decoded.slotCount).toEqual(state.slotCount);
+        expect(decoded.pendingBurstHour).toBe(state.pendingBurstHour);
         decoded.slotMean.forEach((v, i) => {
           expect(Math.abs(v - (state.slotMean[i] ?? 0))).toBeLessThanOrEqual(0.0005 + 1e-9);
         });
@@ -103,6 +106,22 @@ describe('series state codec', () => {
       const back = dequantizeTokens(quantizeTokens(tokens));
       expect(Math.abs(back - tokens)).toBeLessThanOrEqual(Math.max(1, tokens * 0.06));
     }
+  });
+
+  it('reads a state stored by the previous layout (no held-back burst) with the same baseline', () => {
+    fc.assert(
+      fc.property(stateArb, (state) => {
+        const current = Buffer.from(encodeSeriesState(state), 'base64');
+        // Version 3: the same bytes without the 8 of the held-back burst after the last log ratio.
+        const pendingAt = 52;
+        const previous = Buffer.concat([current.subarray(0, pendingAt), current.subarray(pendingAt + 8)]);
+        previous.writeUInt8(3, 0);
+        const decoded = decodeSeriesState(previous.toString('base64'));
+        const expected = decodeSeriesState(current.toString('base64'));
+        expect(decoded).toEqual({ ...expected, pendingBurst: 0, pendingBurstHour: 0 });
+      }),
+      { numRuns: 50 },
+    );
   });
 
   it('refuses a state of an unknown layout with a clear error', () => {
