@@ -22,7 +22,13 @@ import { HOUR_SECONDS } from '../core/usage.ts';
 import { type Expectation, expectation, LOG_OFFSET, learn, slotOf, toLog } from './baseline.ts';
 import { type AlertFigures, makeAlert, severityAt, severityIndex } from './incident.ts';
 import { emptyMetrics, type SeriesHourMetrics } from './series-metrics.ts';
-import { type IncidentState, newSeriesState, RING_HOURS, type SeriesState } from './series-state.ts';
+import {
+  cloneSeriesState,
+  type IncidentState,
+  newSeriesState,
+  RING_HOURS,
+  type SeriesState,
+} from './series-state.ts';
 import { dequantizeTokens, quantizeTokens } from './series-state-codec.ts';
 
 export interface NotificationSettings {
@@ -100,7 +106,7 @@ export function detectSeriesHour(input: DetectSeriesHourInput): DetectSeriesHour
     if (input.metrics.tokens <= 0) return { state: undefined, alerts, applied: false };
     state = newSeriesState(hour, toLog(input.metrics.tokens));
   } else {
-    state = structuredClone(state);
+    state = cloneSeriesState(state);
     const zeros = emptyMetrics(input.metrics);
     let from = state.lastHour + 1;
     if (hour - from > MAX_GAP_FILL_HOURS) {

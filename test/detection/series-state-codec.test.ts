@@ -1,6 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { RING_HOURS, type SeriesState, SLOT_COUNT } from '../../functions/detection/series-state.ts';
+import {
+  cloneSeriesState,
+  RING_HOURS,
+  type SeriesState,
+  SLOT_COUNT,
+} from '../../functions/detection/series-state.ts';
 import {
   decodeSeriesState,
   dequantizeTokens,
@@ -126,5 +131,22 @@ describe('series state codec', () => {
 
   it('refuses a state of an unknown layout with a clear error', () => {
     expect(() => decodeSeriesState('AAAA')).toThrow(/unknown layout/);
+  });
+
+  it('clones a state deeply: equal, and changing the copy leaves the original as it was', () => {
+    fc.assert(
+      fc.property(stateArb, (state) => {
+        const before = structuredClone(state);
+        const copy = cloneSeriesState(state);
+        expect(copy).toEqual(state);
+        for (const value of Object.values(copy)) {
+          if (Array.isArray(value)) value.fill(-1);
+        }
+        if (copy.incident) copy.incident.startHour = -1;
+        copy.lastHour = -1;
+        expect(state).toEqual(before);
+      }),
+      { numRuns: 100 },
+    );
   });
 });
