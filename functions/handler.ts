@@ -15,8 +15,8 @@ import { FunctionEnv } from './deployment-contract.ts';
 import { checkWebhookUrl } from './notify/slack-webhook-client.ts';
 import { publishRunMetrics } from './run-metrics.ts';
 import { SecretReader } from './secret-reader.ts';
+import { DEFAULT_API_BASE } from './usage-api/admin-api-client.ts';
 
-const DEFAULT_API_BASE = 'https://api.openai.com/v1';
 /** Time kept back from Lambda's limit to record, deliver and release the lease cleanly. */
 const SAFETY_MARGIN_MS = 20_000;
 

@@ -89,9 +89,6 @@ export const backtestCommand: Command = {
         console.log(`Report written to ${reportPath}`);
       }
       return 0;
-    } catch (error) {
-      if (error instanceof UsagePagesFileError) throw new UsageError(error.message);
-      throw error;
     } finally {
       client.destroy();
       await db.stop();

@@ -4,6 +4,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { SentinelConfig } from '../../functions/config/config-schema.ts';
 import { parseConfig } from '../../functions/config/parse-config.ts';
+import { DEFAULT_API_BASE } from '../../functions/usage-api/admin-api-client.ts';
 
 /** A mistake in what the user typed: printed as one line, exit code 2. */
 export class UsageError extends Error {
@@ -11,7 +12,6 @@ export class UsageError extends Error {
 }
 
 export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const DEFAULT_API_BASE = 'https://api.openai.com/v1';
 
 /** Unix seconds or ISO 8601, as ../CONTRACT.md sets out. */
 export function parseTime(value: string, flag: string): number {

@@ -27,6 +27,9 @@ export interface RetryInfo {
   retryAfter: boolean;
 }
 
+/** The OpenAI API's own base, used unless OPENAI_BASE_URL (or --api-base) says otherwise. */
+export const DEFAULT_API_BASE = 'https://api.openai.com/v1';
+
 export interface AdminApiClientOptions {
   /** e.g. "https://api.openai.com/v1"; the API's own paths are appended. */
   apiBase: string;
