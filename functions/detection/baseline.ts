@@ -46,16 +46,22 @@ export interface Expectation {
   tokens: number;
 }
 
-export function slotOf(hour: number): number {
-  const date = new Date(hour * 3_600_000);
-  const weekend = date.getUTCDay() === 0 || date.getUTCDay() === 6;
-  return date.getUTCHours() + (weekend ? 24 : 0);
+/** Saturday or Sunday in a time zone `shift` hours ahead of UTC. 1970-01-01 (hour 0) was a Thursday. */
+export function isWeekend(hour: number, shift: number): boolean {
+  const day = Math.floor((hour + shift) / 24);
+  const weekday = (((day + 4) % 7) + 7) % 7;
+  return weekday === 0 || weekday === 6;
+}
+
+/** The slot of an hour: its hour of day (UTC), on a weekday or on the series' weekend (see weekend-shift.ts). */
+export function slotOf(state: Pick<SeriesState, 'weekendShift'>, hour: number): number {
+  return (((hour % 24) + 24) % 24) + (isWeekend(hour, state.weekendShift) ? 24 : 0);
 }
 
 export const otherDayTypeSlot = (slot: number): number => (slot + 24) % SLOT_COUNT;
 
 export function expectation(state: SeriesState, hour: number): Expectation {
-  const s = slotOf(hour);
+  const s = slotOf(state, hour);
   const a = otherDayTypeSlot(s);
   const n = state.slotCount[s] ?? 0;
   const na = state.slotCount[a] ?? 0;
@@ -84,16 +90,42 @@ export type LearnMode = 'clipped' | 'free';
 
 /** Folds one hour into the baseline. `clipped` for ordinary hours; `free` to accept a new level. */
 export function learn(state: SeriesState, hour: number, tokens: number, mode: LearnMode): void {
-  const s = slotOf(hour);
   const used = tokens > 0 ? 1 : 0;
-  const seen = state.slotSeen[s] ?? 0;
-  const useRate = Math.max(1 / (seen + 1), s >= 24 ? MIN_RATE_WEEKEND : MIN_RATE_WEEKDAY);
-  state.slotUse[s] = (state.slotUse[s] ?? 0) + useRate * (used - (state.slotUse[s] ?? 0));
-  state.slotSeen[s] = Math.min(MAX_SLOT_COUNT, seen + 1);
   const hoursSeen = state.lastHour - state.firstHour + 1;
   state.globalUse += Math.max(1 / (hoursSeen + 1), GLOBAL_USE_MIN_RATE) * (used - state.globalUse);
-  if (!used) return;
-  state.usedHours = Math.min(65535, state.usedHours + 1);
+  if (used) state.usedHours = Math.min(65535, state.usedHours + 1);
+  const change = learnSlot(state, hour, tokens, mode);
+  if (!change) return;
+  const { logValue, limit, clipTo } = change;
+  const globalRate = Math.max(1 / (hoursSeen + 1), GLOBAL_MIN_RATE);
+  const globalStep = logValue - state.globalMean;
+  state.globalMean += globalRate * Math.max(-limit, Math.min(limit, globalStep));
+  state.globalSpread += globalRate * (clipTo(state.globalSpread) - state.globalSpread);
+  state.recentSpread +=
+    Math.max(1 / (hoursSeen + 1), RECENT_RATE) * (clipTo(state.recentSpread) - state.recentSpread);
+}
+
+interface SlotChange {
+  logValue: number;
+  /** The largest step a level may take. */
+  limit: number;
+  /** The residual as a spread may learn it. */
+  clipTo: (spread: number) => number;
+}
+
+/** Folds one hour into its slot alone (chance of use, level and spread); undefined for an empty hour. */
+export function learnSlot(
+  state: SeriesState,
+  hour: number,
+  tokens: number,
+  mode: LearnMode,
+): SlotChange | undefined {
+  const s = slotOf(state, hour);
+  const seen = state.slotSeen[s] ?? 0;
+  const useRate = Math.max(1 / (seen + 1), s >= 24 ? MIN_RATE_WEEKEND : MIN_RATE_WEEKDAY);
+  state.slotUse[s] = (state.slotUse[s] ?? 0) + useRate * ((tokens > 0 ? 1 : 0) - (state.slotUse[s] ?? 0));
+  state.slotSeen[s] = Math.min(MAX_SLOT_COUNT, seen + 1);
+  if (tokens <= 0) return undefined;
 
   const logValue = toLog(tokens);
   const exp = expectation(state, hour);
@@ -116,10 +148,5 @@ export function learn(state: SeriesState, hour: number, tokens: number, mode: Le
     state.slotSpread[s] = own + rate * (clipTo(own) - own);
   }
   state.slotCount[s] = Math.min(MAX_SLOT_COUNT, n + 1);
-  const globalRate = Math.max(1 / (hoursSeen + 1), GLOBAL_MIN_RATE);
-  const globalStep = logValue - state.globalMean;
-  state.globalMean += globalRate * Math.max(-limit, Math.min(limit, globalStep));
-  state.globalSpread += globalRate * (clipTo(state.globalSpread) - state.globalSpread);
-  state.recentSpread +=
-    Math.max(1 / (hoursSeen + 1), RECENT_RATE) * (clipTo(state.recentSpread) - state.recentSpread);
+  return { logValue, limit, clipTo };
 }

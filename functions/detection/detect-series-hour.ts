@@ -30,6 +30,7 @@ import {
   type SeriesState,
 } from './series-state.ts';
 import { dequantizeTokens, quantizeTokens } from './series-state-codec.ts';
+import { settleWeekend } from './weekend-shift.ts';
 
 export interface NotificationSettings {
   recoveryNotices: boolean;
@@ -70,6 +71,8 @@ const RECURRENCE_SHARE = 0.5;
 export const DORMANT_HOURS = 14 * 24;
 /** Hours of use a key needs before relative alerts: fewer say little about its level. */
 export const MIN_USED_HOURS = 8;
+/** A key is new for its first hours of use: one that starts small and grows is judged by its baseline. */
+export const NEW_KEY_USED_HOURS = 3;
 /** Used in fewer than this share of its hours, a key is sparse. */
 const SPARSE_USE = 0.5;
 /** An opening hour's log ratio must exceed the series' recent burst peak by this factor. */
@@ -162,9 +165,10 @@ function step(
   };
   const hourSeverity = severityIndex(a.excessUsd);
 
-  // New keys: material usage in the first hours of a key never seen before.
+  // New keys: material usage in the first hours of use of a key never seen before (one that starts small
+  // and grows is judged against its own level once it has one).
   if (!state.newKeyAlerted) {
-    if (priming || warm) state.newKeyAlerted = true;
+    if (priming || warm || state.usedHours >= NEW_KEY_USED_HOURS) state.newKeyAlerted = true;
     else if (m.tokens >= cfg.newKeyMinTokens && m.usd >= cfg.minExcessUsd && !state.incident) {
       state.newKeyAlerted = true;
       drafts.push({
@@ -281,6 +285,7 @@ function step(
   state.ringAnomalous[slot] = anomalous;
   state.lastHour = hour;
   if (m.tokens > 0) state.lastSeenHour = hour;
+  if (!state.weekendSettled && hour - state.firstHour + 1 >= RING_HOURS) settleWeekend(state, hour);
 
   if (drafts.length) {
     const recentTokens = recentFromRing(state, hour);
@@ -381,15 +386,16 @@ export function distance(ratio: number, sigma: number): number {
 }
 
 /**
- * The same hour yesterday or last week was about as high and itself well above the baseline:
- * a recurring job (nightly, weekly), not an incident.
+ * The same hour yesterday or last week was about as high and itself above the baseline (elevated when it
+ * was seen, or past the spike floor now): a recurring job (nightly, weekly), not an incident.
  */
 export function isRecurrence(state: SeriesState, hour: number, tokens: number, spikeFloor: number): boolean {
   for (const back of [24, RING_HOURS]) {
     const then = hour - back;
     if (then < state.firstHour || then <= state.lastHour - RING_HOURS) continue;
     const before = dequantizeTokens(state.ring[then % RING_HOURS] ?? 0);
-    if (before >= RECURRENCE_SHARE * tokens && before >= spikeFloor) return true;
+    const elevatedThen = state.ringAnomalous[then % RING_HOURS] === true;
+    if (before >= RECURRENCE_SHARE * tokens && (elevatedThen || before >= spikeFloor)) return true;
   }
   return false;
 }
@@ -409,7 +415,7 @@ function recentPeak(state: SeriesState, hour: number): number {
  */
 function learnBurst(state: SeriesState, hour: number, logRatio: number, own: number): void {
   if (logRatio <= state.burstPeak) return;
-  if ((state.slotCount[slotOf(hour)] ?? 0) - own >= BURST_SLOT_MIN_HOURS) {
+  if ((state.slotCount[slotOf(state, hour)] ?? 0) - own >= BURST_SLOT_MIN_HOURS) {
     state.burstPeak = logRatio;
   } else if (logRatio > state.pendingBurst * BURST_DECAY ** (hour - state.pendingBurstHour)) {
     state.pendingBurst = logRatio;

@@ -1,4 +1,4 @@
-// One series' state as a short base64 string (about 680 characters), so the DynamoDB item stays well
+// One series' state as a short base64 string (about 684 characters), so the DynamoDB item stays well
 // under 1 KB and costs one write unit. Numbers are quantized; decode(encode(s)) is the stored truth.
 import {
   type IncidentState,
@@ -8,11 +8,16 @@ import {
   SLOT_COUNT,
 } from './series-state.ts';
 
-const VERSION = 4;
-/** Version 3 lacked the held-back burst (8 bytes): still read, so an upgrade keeps every baseline. */
-const PREVIOUS_VERSION = 3;
-const PENDING_BURST = 8;
-const HEADER = 60;
+const VERSION = 5;
+/**
+ * Earlier layouts still read, so an upgrade keeps every baseline: version 4 lacked the weekend shift
+ * (1 byte; read as UTC, located again from the week kept), version 3 the held-back burst too (8 bytes).
+ */
+const OLDER_VERSIONS = new Map([
+  [4, 1],
+  [3, 9],
+]);
+const HEADER = 61;
 const SLOTS = SLOT_COUNT * 2 + SLOT_COUNT + SLOT_COUNT / 2 + SLOT_COUNT + SLOT_COUNT / 2;
 const RING = RING_HOURS + RING_HOURS / 8;
 const BASE = HEADER + SLOTS + RING;
@@ -33,7 +38,7 @@ export function encodeSeriesState(s: SeriesState): string {
   const buf = Buffer.alloc(BASE + (s.incident ? INCIDENT : 0));
   let o = 0;
   o = buf.writeUInt8(VERSION, o);
-  o = buf.writeUInt8((s.newKeyAlerted ? 1 : 0) | (s.incident ? 2 : 0), o);
+  o = buf.writeUInt8((s.newKeyAlerted ? 1 : 0) | (s.incident ? 2 : 0) | (s.weekendSettled ? 4 : 0), o);
   o = buf.writeUInt32LE(s.firstHour, o);
   o = buf.writeUInt32LE(s.lastHour, o);
   o = buf.writeUInt32LE(s.lastSeenHour, o);
@@ -49,6 +54,7 @@ export function encodeSeriesState(s: SeriesState): string {
   o = buf.writeFloatLE(s.lastLogRatio, o);
   o = buf.writeFloatLE(s.pendingBurst, o);
   o = buf.writeUInt32LE(s.pendingBurstHour, o);
+  o = buf.writeInt8(Math.round(s.weekendShift), o);
   for (let i = 0; i < SLOT_COUNT; i++)
     o = buf.writeUInt16LE(clampInt(s.slotMean[i] ?? 0, MEAN_SCALE, 65535), o);
   for (let i = 0; i < SLOT_COUNT; i++)
@@ -78,8 +84,9 @@ export function encodeSeriesState(s: SeriesState): string {
 export function decodeSeriesState(text: string): SeriesState {
   const buf = Buffer.from(text, 'base64');
   const version = buf[0];
-  const base = version === PREVIOUS_VERSION ? BASE - PENDING_BURST : BASE;
-  if (buf.length < base || (version !== VERSION && version !== PREVIOUS_VERSION)) {
+  const missing = version === VERSION ? 0 : OLDER_VERSIONS.get(version ?? -1);
+  const base = BASE - (missing ?? 0);
+  if (missing === undefined || buf.length < base) {
     throw new StateCodecError(`series state: unknown layout (version ${version}, ${buf.length} bytes)`);
   }
   const flags = buf.readUInt8(1);
@@ -112,8 +119,9 @@ export function decodeSeriesState(text: string): SeriesState {
   const perRequestSpread = f32();
   const burstPeak = f32();
   const lastLogRatio = f32();
-  const pendingBurst = version === VERSION ? f32() : 0;
-  const pendingBurstHour = version === VERSION ? u32() : 0;
+  const pendingBurst = version === 3 ? 0 : f32();
+  const pendingBurstHour = version === 3 ? 0 : u32();
+  const weekendShift = version === VERSION ? buf.readInt8(o++) : 0;
   const slotMean: number[] = [];
   for (let i = 0; i < SLOT_COUNT; i++, o += 2) slotMean.push(buf.readUInt16LE(o) / MEAN_SCALE);
   const slotSpread: number[] = [];
@@ -164,6 +172,8 @@ export function decodeSeriesState(text: string): SeriesState {
     perRequestSpread,
     burstPeak,
     lastLogRatio,
+    weekendShift,
+    weekendSettled: version === VERSION && (flags & 4) !== 0,
     pendingBurst,
     pendingBurstHour,
     slotMean,

@@ -51,6 +51,10 @@ export interface SeriesState {
   pendingBurstHour: number;
   /** ln(observed / expected) of the last hour applied: a level shift's first hour, as evidence. */
   lastLogRatio: number;
+  /** Hours ahead of UTC the series' days run (its team's time zone, as far as its weekend shows). */
+  weekendShift: number;
+  /** The weekend was located (after a week of history; see weekend-shift.ts). */
+  weekendSettled: boolean;
   /** Seasonal slots, hour of day (UTC) x weekday/weekend: the level when used, in log space. */
   slotMean: number[];
   slotSpread: number[];
@@ -85,6 +89,8 @@ export function newSeriesState(hour: number, logValue: number): SeriesState {
     pendingBurst: 0,
     pendingBurstHour: 0,
     lastLogRatio: 0,
+    weekendShift: 0,
+    weekendSettled: false,
     slotMean: new Array(SLOT_COUNT).fill(0),
     slotSpread: new Array(SLOT_COUNT).fill(0),
     slotCount: new Array(SLOT_COUNT).fill(0),

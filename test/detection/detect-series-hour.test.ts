@@ -67,6 +67,12 @@ describe('detectSeriesHour: spikes', () => {
     expect(openings(alerts)).toEqual([]);
   });
 
+  it('does not call a key new once it has been in use a few hours: one that starts small and grows', () => {
+    // A nightly job on a new key: 150,000 tokens its first night, 400,000 the next.
+    const { alerts } = replaySeries((i) => (i % 24 < 3 ? (i < 24 ? 150_000 : 400_000) : 0), 60);
+    expect(openings(alerts)).toEqual([]);
+  });
+
   it('treats a dormant key waking up with material usage as a spike', () => {
     const wake = 3 * WEEK + DORMANT_HOURS + 5;
     const { alerts } = replaySeries((i) => (i < 3 * WEEK || i >= wake ? 1_000_000 : 0), wake + 3);

@@ -84,12 +84,16 @@ export const openings = (alerts: Alert[]): Alert[] =>
   alerts.filter((a) => a.type === 'spike' || a.type === 'new_key');
 export const spikes = (alerts: Alert[]): Alert[] => alerts.filter((a) => a.type === 'spike');
 
-/** A business-hours key: high 8-18 UTC on weekdays, low otherwise, with +-15% noise. */
-export function businessHours(level: number, seed = 1): (i: number) => number {
+/**
+ * A business-hours key: high 8-18 on weekdays, low otherwise, with +-15% noise, for a team `utcOffset`
+ * hours ahead of UTC (START is a Monday).
+ */
+export function businessHours(level: number, seed = 1, utcOffset = 0): (i: number) => number {
   const r = rng(seed);
   return (i) => {
-    const hourOfDay = i % 24;
-    const weekday = Math.floor(i / 24) % 7 < 5;
+    const local = i + utcOffset + 7 * 24;
+    const hourOfDay = local % 24;
+    const weekday = Math.floor(local / 24) % 7 < 5;
     const base = weekday && hourOfDay >= 8 && hourOfDay < 18 ? level : level * 0.15;
     return base * (0.85 + 0.3 * r());
   };

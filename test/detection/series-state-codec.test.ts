@@ -37,6 +37,8 @@ const stateArb: fc.Arbitrary<SeriesState> = fc.record({
   lastLogRatio: fc.double({ min: -10, max: 10, noNaN: true }),
   pendingBurst: fc.double({ min: 0, max: 10, noNaN: true }),
   pendingBurstHour: hour,
+  weekendShift: fc.integer({ min: -12, max: 14 }),
+  weekendSettled: fc.boolean(),
   slotMean: fc.array(level, { minLength: SLOT_COUNT, maxLength: SLOT_COUNT }),
   slotSpread: fc.array(spread, { minLength: SLOT_COUNT, maxLength: SLOT_COUNT }),
   slotCount: fc.array(count, { minLength: SLOT_COUNT, maxLength: SLOT_COUNT }),
@@ -83,6 +85,8 @@ describe('series state codec', () => {
         expect(decoded.ringAnomalous).toEqual(state.ringAnomalous);
         expect(decoded.slotCount).toEqual(state.slotCount);
         expect(decoded.pendingBurstHour).toBe(state.pendingBurstHour);
+        expect(decoded.weekendShift).toBe(state.weekendShift);
+        expect(decoded.weekendSettled).toBe(state.weekendSettled);
         decoded.slotMean.forEach((v, i) => {
           expect(Math.abs(v - (state.slotMean[i] ?? 0))).toBeLessThanOrEqual(0.0005 + 1e-9);
         });
@@ -113,17 +117,26 @@ describe('series state codec', () => {
     }
   });
 
-  it('reads a state stored by the previous layout (no held-back burst) with the same baseline', () => {
+  it('reads states stored by earlier layouts with the same baseline, the weekend to be located again', () => {
     fc.assert(
       fc.property(stateArb, (state) => {
         const current = Buffer.from(encodeSeriesState(state), 'base64');
-        // Version 3: the same bytes without the 8 of the held-back burst after the last log ratio.
-        const pendingAt = 52;
-        const previous = Buffer.concat([current.subarray(0, pendingAt), current.subarray(pendingAt + 8)]);
-        previous.writeUInt8(3, 0);
-        const decoded = decodeSeriesState(previous.toString('base64'));
         const expected = decodeSeriesState(current.toString('base64'));
-        expect(decoded).toEqual({ ...expected, pendingBurst: 0, pendingBurstHour: 0 });
+        const unsettled = { ...expected, weekendShift: 0, weekendSettled: false };
+        // Version 4: the same bytes without the weekend shift after the held-back burst.
+        const shiftAt = 60;
+        const v4 = Buffer.concat([current.subarray(0, shiftAt), current.subarray(shiftAt + 1)]);
+        v4.writeUInt8(4, 0);
+        expect(decodeSeriesState(v4.toString('base64'))).toEqual(unsettled);
+        // Version 3: without the 8 bytes of the held-back burst either.
+        const pendingAt = 52;
+        const v3 = Buffer.concat([current.subarray(0, pendingAt), current.subarray(shiftAt + 1)]);
+        v3.writeUInt8(3, 0);
+        expect(decodeSeriesState(v3.toString('base64'))).toEqual({
+          ...unsettled,
+          pendingBurst: 0,
+          pendingBurstHour: 0,
+        });
       }),
       { numRuns: 50 },
     );
