@@ -88,6 +88,8 @@ const BURST_DECAY = 2 ** (-1 / BURST_HALF_LIFE_HOURS);
  * is known (its first days), its daily batch looks like a burst and would raise the bar for weeks.
  */
 export const BURST_SLOT_MIN_HOURS = 2;
+/** An opening hour must be this share of the way to the relative thresholds above the hours beside it. */
+const NEIGHBOUR_SHARE = 0.5;
 /** Tokens per request learn this fast (about a day of hours), and so does their spread. */
 const PER_REQUEST_RATE = 0.05;
 /** No key's request size is trusted to be steadier than +-5%; a deviation counts at most 2.5 spreads. */
@@ -320,21 +322,34 @@ export function assess(
 ): Assessment {
   const dormant = hour - state.lastSeenHour > DORMANT_HOURS;
   // A key silent for weeks is expected to stay silent: any material use is news.
-  const expected = dormant ? { ...expectation(state, hour), tokens: 0 } : expectation(state, hour);
+  const expectedAt = (h: number): Expectation =>
+    dormant ? { ...expectation(state, h), tokens: 0 } : expectation(state, h);
+  const expected = expectedAt(hour);
   const x = m.tokens;
-  const ratio = (x + LOG_OFFSET) / (expected.tokens + LOG_OFFSET);
-  const z = distance(ratio, expected.sigma);
-  const excessTokens = x - expected.tokens;
   const usdRate = state.usdPerToken > 0 ? state.usdPerToken : x > 0 ? m.usd / x : 0;
-  const usdExpected = expected.tokens * usdRate;
-  const excessUsd = m.usd - usdExpected;
   // The same measures on estimated USD catch a switch to a pricier model at a similar token count.
-  const usdOffset = LOG_OFFSET * usdRate;
-  const usdRatio = usdOffset > 0 ? (m.usd + usdOffset) / (usdExpected + usdOffset) : ratio;
-  const usdZ = distance(usdRatio, expected.sigma + PRICE_MIX_SPREAD);
-  const relative = (k: number) =>
-    (z >= cfg.sensitivity * k && ratio >= 1 + (cfg.minRatio - 1) * k) ||
-    (usdZ >= cfg.sensitivity * k && usdRatio >= 1 + (cfg.minRatio - 1) * k && excessTokens >= 0);
+  const measure = (e: Expectation) => {
+    const ratio = (x + LOG_OFFSET) / (e.tokens + LOG_OFFSET);
+    const usdExpected = e.tokens * usdRate;
+    const usdOffset = LOG_OFFSET * usdRate;
+    const usdRatio = usdOffset > 0 ? (m.usd + usdOffset) / (usdExpected + usdOffset) : ratio;
+    const relative = (k: number) =>
+      (distance(ratio, e.sigma) >= cfg.sensitivity * k && ratio >= 1 + (cfg.minRatio - 1) * k) ||
+      (distance(usdRatio, e.sigma + PRICE_MIX_SPREAD) >= cfg.sensitivity * k &&
+        usdRatio >= 1 + (cfg.minRatio - 1) * k &&
+        x >= e.tokens);
+    return { ratio, usdExpected, usdRatio, relative };
+  };
+  const { ratio, usdExpected, usdRatio, relative } = measure(expected);
+  const excessTokens = x - expected.tokens;
+  const excessUsd = m.usd - usdExpected;
+  // Summer time moves a working day by an hour twice a year, and jobs run an hour late: an opening hour
+  // must also be well above the usual level of the hours beside it (half-way to every relative
+  // threshold), so a day that starts or ends an hour off is no spike. A flat key's neighbours are its
+  // own level, and change nothing.
+  const besideUsual = (k: number) =>
+    measure(expectedAt(hour - 1)).relative(k * NEIGHBOUR_SHARE) &&
+    measure(expectedAt(hour + 1)).relative(k * NEIGHBOUR_SHARE);
   const material = (k: number) =>
     excessUsd >= cfg.minExcessUsd * k &&
     (excessTokens >= cfg.minExcessTokens * k || (usdRatio >= cfg.minRatio && x >= cfg.minExcessTokens * k));
@@ -347,14 +362,14 @@ export function assess(
   const logRatio = Math.log(ratio);
   // Calibrated to the series: past its own recent bursts (not in incidents) by a margin.
   const pastBursts = Math.max(logRatio, Math.log(usdRatio)) >= BURST_MARGIN * state.burstPeak;
-  const unusual = relative(1) && !young && overPeak && pastBursts;
+  const unusual = relative(1) && !young && overPeak && pastBursts && besideUsual(1);
   const elevated = relative(0.5) && material(0.5);
   // A level shift: elevated this hour and the hour before it, so a step or a ramp too gentle for one
   // hour's test opens in its second hour, before it can be learned as normal.
   const shiftPast =
     (logRatio + (hour - 1 === state.lastHour ? state.lastLogRatio : 0)) / 2 >=
     (BURST_MARGIN * state.burstPeak) / Math.SQRT2;
-  const sustained = elevated && !young && previousElevated(state, hour) && shiftPast;
+  const sustained = elevated && !young && previousElevated(state, hour) && shiftPast && besideUsual(0.5);
   // Prompt bloat: each request carries several times its usual tokens at about the usual request count,
   // a change in kind that total tokens show late on a noisy or sparse key.
   const perRequest = m.requests > 0 ? x / m.requests : 0;

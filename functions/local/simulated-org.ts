@@ -13,6 +13,7 @@ import {
 } from './simulated-incidents.ts';
 import { hashInts, SeededRandom } from './simulated-random.ts';
 import {
+  type DaylightSavingRule,
   type JobSchedule,
   type MainPattern,
   type ModelMix,
@@ -93,8 +94,17 @@ const MODEL_CATALOGUE: ReadonlyArray<{
 ];
 const MODEL_WEIGHTS = [0.24, 0.14, 0.14, 0.16, 0.1, 0.08, 0.07, 0.07];
 
-/** UTC offsets of the regions keys work in, and how common each is. */
+/** UTC offsets (standard time) of the regions keys work in, their summer time, and how common each is. */
 const REGIONS = [-8, -5, 0, 1, 5.5, 8, 9];
+const REGION_DAYLIGHT_SAVING: Array<DaylightSavingRule | undefined> = [
+  'north-america',
+  'north-america',
+  'europe',
+  'europe',
+  undefined,
+  undefined,
+  undefined,
+];
 const REGION_WEIGHTS = [0.25, 0.25, 0.1, 0.15, 0.1, 0.08, 0.07];
 
 const PROJECT_NAMES = [
@@ -354,6 +364,7 @@ function drawProfile(rng: SeededRandom, s: ProfileSeed): SeriesProfile {
     userId: s.userId,
     ...shape,
     tzOffsetHours: REGIONS[s.region] ?? 0,
+    daylightSaving: REGION_DAYLIGHT_SAVING[s.region],
     region: s.region,
     growthPerWeek: rng.between(-0.03, 0.08),
     noiseSigma: 0.06 + 0.14 * smallness + rng.between(0, 0.08),

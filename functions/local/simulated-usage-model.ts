@@ -56,7 +56,9 @@ export interface SeriesProfile {
   main: MainPattern;
   /** Interactive tokens an hour at a weekday's peak. */
   scale: number;
+  /** Standard-time UTC offset; summer time adds an hour where `daylightSaving` says. */
   tzOffsetHours: number;
+  daylightSaving: DaylightSavingRule | undefined;
   region: number;
   /** business: share of the peak that runs at night. */
   nightFloor: number;
@@ -130,11 +132,39 @@ export interface Levels {
   reference: number;
 }
 
+/** Summer time as North America (second Sunday of March to first of November) or Europe keep it. */
+export type DaylightSavingRule = 'north-america' | 'europe';
+
+/** Midnight UTC of a month's `n`th Sunday (n = -1: the last). */
+function sunday(year: number, month: number, n: number): number {
+  if (n < 0) {
+    const last = new Date(Date.UTC(year, month + 1, 0));
+    return (last.getTime() - last.getUTCDay() * DAY * 1000) / 1000;
+  }
+  const first = new Date(Date.UTC(year, month, 1));
+  return first.getTime() / 1000 + (((7 - first.getUTCDay()) % 7) + 7 * (n - 1)) * DAY;
+}
+
+/** The series' UTC offset at `t` (unix seconds), in hours, summer time included. */
+export function utcOffsetAt(p: Pick<SeriesProfile, 'tzOffsetHours' | 'daylightSaving'>, t: number): number {
+  if (!p.daylightSaving) return p.tzOffsetHours;
+  const year = new Date(t * 1000).getUTCFullYear();
+  // North America switches at 02:00 local time, Europe at 01:00 UTC everywhere.
+  const [from, to] =
+    p.daylightSaving === 'north-america'
+      ? [
+          sunday(year, 2, 2) + (2 - p.tzOffsetHours) * HOUR,
+          sunday(year, 10, 1) + (1 - p.tzOffsetHours) * HOUR,
+        ]
+      : [sunday(year, 2, -1) + HOUR, sunday(year, 9, -1) + HOUR];
+  return p.tzOffsetHours + (t >= from && t < to ? 1 : 0);
+}
+
 /** Expected (noise-free) tokens of the series in hour `h` with no incident. */
 export function normalLevels(p: SeriesProfile, h: number, calendar: SimulationCalendar): Levels {
   if (h < p.activeFromHour) return { main: 0, job: 0, reference: 0 };
   const t = calendar.start + h * HOUR;
-  const local = t + p.tzOffsetHours * HOUR;
+  const local = t + utcOffsetAt(p, t) * HOUR;
   const localDay = Math.floor(local / DAY);
   const localHour = Math.floor((local - localDay * DAY) / HOUR);
   const weekday = (((localDay + 3) % 7) + 7) % 7; // 1970-01-01 was a Thursday; 0 = Monday

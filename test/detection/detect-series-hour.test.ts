@@ -36,6 +36,15 @@ describe('detectSeriesHour: spikes', () => {
     expect(spikes(alerts)).toEqual([]);
   });
 
+  it('stays silent when summer time ends and the working day moves an hour later in UTC', () => {
+    // New York: UTC-4 for three weeks, then UTC-5 from a Sunday on.
+    const summer = businessHours(2_000_000, 9, -4);
+    const winter = businessHours(2_000_000, 9, -5);
+    const change = 3 * WEEK - DAY_HOURS;
+    const { alerts } = replaySeries((i) => (i < change ? summer(i) : winter(i)), 4 * WEEK);
+    expect(spikes(alerts)).toEqual([]);
+  });
+
   it('stays silent through a weekend dip and the Monday after', () => {
     const { alerts } = replaySeries(businessHours(2_000_000, 5), 5 * WEEK);
     expect(spikes(alerts)).toEqual([]);

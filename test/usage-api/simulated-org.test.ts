@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { simulateOrganization } from '../../functions/local/simulated-org.ts';
+import { utcOffsetAt } from '../../functions/local/simulated-usage-model.ts';
 import { renderUsagePages } from '../../functions/local/simulated-usage-pages.ts';
 import { usagePageSchema } from '../../functions/usage-api/usage-page-schema.ts';
 import { usageHoursFromPages } from '../../functions/usage-api/usage-pages-to-hours.ts';
@@ -127,6 +128,18 @@ describe('simulateOrganization', () => {
     expect([...emptyHours.values()].filter((n) => n > 100).length).toBeGreaterThan(10);
     expect([...models.values()].filter((m) => m.size >= 2).length).toBeGreaterThan(20);
     expect(cached / input).toBeGreaterThan(0.05);
+  });
+
+  it('keeps summer time where the regions do: North America until 2 November 2025, Europe until 26 October', () => {
+    const at = (iso: string) => Date.parse(iso) / 1000;
+    const newYork = { tzOffsetHours: -5, daylightSaving: 'north-america' as const };
+    expect(utcOffsetAt(newYork, at('2025-11-02T05:00:00Z'))).toBe(-4);
+    expect(utcOffsetAt(newYork, at('2025-11-02T06:00:00Z'))).toBe(-5);
+    expect(utcOffsetAt(newYork, at('2026-03-08T07:00:00Z'))).toBe(-4);
+    const berlin = { tzOffsetHours: 1, daylightSaving: 'europe' as const };
+    expect(utcOffsetAt(berlin, at('2025-10-26T00:00:00Z'))).toBe(2);
+    expect(utcOffsetAt(berlin, at('2025-10-26T01:00:00Z'))).toBe(1);
+    expect(utcOffsetAt({ tzOffsetHours: 9, daylightSaving: undefined }, at('2025-07-01T00:00:00Z'))).toBe(9);
   });
 
   it('keeps a quiet organization free of incidents (outages only)', () => {
