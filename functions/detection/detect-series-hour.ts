@@ -3,7 +3,8 @@
 // An hour opens an incident when it is far above its seasonal baseline by every measure configured
 // (robust distance, ratio, excess tokens, excess USD) and is not a recurrence (the same hour yesterday
 // or last week was as high: nightly and weekly jobs), or when it and the hour before are both above half
-// the thresholds (a level shift: steps and ramps). Both are calibrated to the series itself: an hour must
+// the thresholds (a level shift: steps and ramps). Either must also stand above the usual level of the
+// hours beside it, so summer time or a job an hour late pages no one. Both are calibrated to the series itself: an hour must
 // also top the series' recent bursts (a decaying maximum of ln(observed / expected) over hours outside
 // incidents) by a margin, and a level shift's two-hour mean that peak over sqrt(2), so a key that
 // bursts 5x a few times a week without anyone calling it an incident pages only well past that, while a

@@ -10,8 +10,8 @@ import { RING_HOURS, type SeriesState, SLOT_COUNT } from './series-state.ts';
 import { dequantizeTokens } from './series-state-codec.ts';
 
 /** Shifts tried: the world's UTC offsets, whole hours. */
-export const MIN_SHIFT = -12;
-export const MAX_SHIFT = 14;
+const MIN_SHIFT = -12;
+const MAX_SHIFT = 14;
 /**
  * A shift must fit the week's slots this much better than UTC (a share of the squared deviations), so
  * a key with no weekly pattern keeps UTC days and noise does not move a weekend.
