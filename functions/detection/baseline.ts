@@ -18,8 +18,17 @@ const SPREAD_TO_SIGMA = 1.25;
 const SIGMA_FLOOR = 0.05;
 /** Observations of the global spread a slot's own spread is worth next to its own (shrinkage). */
 const SPREAD_PRIOR_WEIGHT = 3;
-/** Hours of the overall share of use a slot's own share is worth next to its own. */
-const USE_PRIOR_WEIGHT = 2;
+/**
+ * Hours of the overall share of use a slot's own share is worth next to its own: about a week of a
+ * weekday slot, so a few quiet days do not make an hour look rarely used.
+ */
+const USE_PRIOR_WEIGHT = 6;
+/**
+ * In an hour the key is rarely used, expected tokens are the level when used scaled by the square root
+ * of the hour's relative chance of use, down to this share: a leaked key or a loop running through the
+ * night of a key used by day stands out sooner, while a sparse key used at random hours keeps its level.
+ */
+const RARE_HOUR_FLOOR = 0.3;
 /** Slowest learning rates: weekday slots see 5 hours a week, weekend slots 2. */
 const MIN_RATE_WEEKDAY = 0.2;
 const MIN_RATE_WEEKEND = 0.3;
@@ -40,9 +49,9 @@ export interface Expectation {
   /** Level when used (log space) and its scale. */
   mean: number;
   sigma: number;
-  /** The slot's chance of use relative to the series' overall chance (at most 1). */
-  useShare: number;
-  /** Expected tokens: the typical level when used, scaled down in hours the key is rarely used. */
+  /** The hour's chance of use: its slot's share of hours with usage, leaning on the series' overall share. */
+  use: number;
+  /** Expected tokens: the typical level when used, scaled down in hours the key is rarely used (RARE_HOUR_FLOOR). */
   tokens: number;
 }
 
@@ -80,10 +89,11 @@ export function expectation(state: SeriesState, hour: number): Expectation {
   const confident = (used * spread + UNSURE_PRIOR_HOURS * UNSURE_SPREAD) / (used + UNSURE_PRIOR_HOURS);
   const sigma = Math.max(SIGMA_FLOOR, SPREAD_TO_SIGMA * confident);
   const seen = state.slotSeen[s] ?? 0;
-  const slotUse =
+  const use =
     (seen * (state.slotUse[s] ?? 0) + USE_PRIOR_WEIGHT * state.globalUse) / (seen + USE_PRIOR_WEIGHT);
-  const useShare = state.globalUse > 0 ? Math.min(1, slotUse / state.globalUse) : 1;
-  return { mean, sigma, useShare, tokens: fromLog(mean) };
+  const useShare = state.globalUse > 0 ? Math.min(1, use / state.globalUse) : 1;
+  const tokens = fromLog(mean) * Math.max(RARE_HOUR_FLOOR, Math.sqrt(useShare));
+  return { mean, sigma, use, tokens };
 }
 
 export type LearnMode = 'clipped' | 'free';

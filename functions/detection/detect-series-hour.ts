@@ -4,19 +4,22 @@
 // (robust distance, ratio, excess tokens, excess USD) and is not a recurrence (the same hour yesterday
 // or last week was as high: nightly and weekly jobs), or when it and the hour before are both above half
 // the thresholds (a level shift: steps and ramps). Either must also stand above the usual level of the
-// hours beside it, so summer time or a job an hour late pages no one. Both are calibrated to the series itself: an hour must
-// also top the series' recent bursts (a decaying maximum of ln(observed / expected) over hours outside
+// hours beside it, so summer time or a job an hour late pages no one. Both are calibrated to the series
+// itself: an hour must also top the series' recent bursts (a decaying maximum of ln(observed / expected) over hours outside
 // incidents) by a margin, and a level shift's two-hour mean that peak over sqrt(2), so a key that
 // bursts 5x a few times a week without anyone calling it an incident pages only well past that, while a
 // smooth key keeps its full sensitivity. The peak remembers about a month (half-life four weeks); a burst
-// seen before its hour's daily pattern is known counts a day later, unless that hour came back as high. Prompt
+// seen before its hour's daily pattern is known counts a day later, unless that hour came back as high, and
+// one at the edge of the weekend counts only above the other side's level too (summer time moves it). Prompt
 // bloat (tokens per request several times the usual, judged against the key's own spread of request
-// sizes) opens with tokens only half-way to minRatio. A one-hour burst the series comes back from is learned late, as
-// normal behaviour; a step or a ramp, still elevated, never is. A key with only a few hours of use has no level yet,
-// and a sparse key is judged against its last week's peak too. The baseline is the level when used (see
-// baseline.ts), so a sparse key's usual burst is no spike. While an incident is open the baseline does not learn
-// (for up to two days; a longer one is accepted as the new level), and it resolves once the series has
-// been back within its baseline for `recoveryHours` hours in a row.
+// sizes) opens with tokens only half-way to minRatio. A one-hour burst the series comes back from is learned
+// late, as normal behaviour; a step or a ramp, still elevated, never is. A key with only a few hours of use
+// has no level yet (after a week, its last week's peak stands for one), and an hour the key is rarely used in
+// is judged against that peak too. The baseline is the level when used, scaled down a little in rarely used
+// hours (see baseline.ts), so a sparse key's usual burst is no spike but a day key running through the night
+// is. While an incident is open the baseline does not learn (for up to two days; a longer one is accepted as
+// the new level), and it resolves once the series has been back within its baseline for `recoveryHours`
+// hours in a row.
 import type { DetectionConfig } from '../config/config-schema.ts';
 import type { Alert, AlertType } from '../core/alert.ts';
 import { HOUR_SECONDS } from '../core/usage.ts';
@@ -74,7 +77,7 @@ export const DORMANT_HOURS = 14 * 24;
 export const MIN_USED_HOURS = 8;
 /** A key is new for its first hours of use: one that starts small and grows is judged by its baseline. */
 export const NEW_KEY_USED_HOURS = 3;
-/** Used in fewer than this share of its hours, a key is sparse. */
+/** An hour of the day used in fewer than this share of days is rarely used (a sparse key, a day key's night). */
 const SPARSE_USE = 0.5;
 /** An opening hour's log ratio must exceed the series' recent burst peak by this factor. */
 export const BURST_MARGIN = 1.1;
@@ -355,11 +358,13 @@ export function assess(
     excessUsd >= cfg.minExcessUsd * k &&
     (excessTokens >= cfg.minExcessTokens * k || (usdRatio >= cfg.minRatio && x >= cfg.minExcessTokens * k));
   // Evidence: a key with only a few hours of use has no level to be far from yet (its first material
-  // hours are the new_key rule's), and a rarely used key is judged against its recent peak too, so its
-  // bursts, once seen, are not news each time they come back (quantile-based sparse handling).
-  const young = state.usedHours < MIN_USED_HOURS;
-  const sparse = state.globalUse < SPARSE_USE;
-  const overPeak = !sparse || x >= cfg.minRatio * recentPeak(state, hour);
+  // hours are the new_key rule's) unless a week or more has shown how little it is used: then its last
+  // week's peak is its level. An hour the key is rarely used in (a sparse key, a day key's night) is
+  // judged against that peak too, so bursts, once seen, are not news each time they come back.
+  const peak = recentPeak(state, hour);
+  const young =
+    state.usedHours < MIN_USED_HOURS && !(hour - state.firstHour >= RING_HOURS && x >= cfg.minRatio * peak);
+  const overPeak = expected.use >= SPARSE_USE || x >= cfg.minRatio * peak;
   const logRatio = Math.log(ratio);
   // Calibrated to the series: past its own recent bursts (not in incidents) by a margin.
   const pastBursts = Math.max(logRatio, Math.log(usdRatio)) >= BURST_MARGIN * state.burstPeak;
@@ -431,12 +436,31 @@ function recentPeak(state: SeriesState, hour: number): number {
  */
 function learnBurst(state: SeriesState, hour: number, logRatio: number, own: number): void {
   if (logRatio <= state.burstPeak) return;
+  logRatio = besideWeekendEdge(state, hour, logRatio);
+  if (logRatio <= state.burstPeak) return;
   if ((state.slotCount[slotOf(state, hour)] ?? 0) - own >= BURST_SLOT_MIN_HOURS) {
     state.burstPeak = logRatio;
   } else if (logRatio > state.pendingBurst * BURST_DECAY ** (hour - state.pendingBurstHour)) {
     state.pendingBurst = logRatio;
     state.pendingBurstHour = hour;
   }
+}
+
+/**
+ * Summer time moves a team's weekend an hour in UTC, so the hour at its edge may belong to the other side:
+ * there a burst counts only as far as it also tops the other side's level (a Monday's first hour after
+ * the clocks change is no burst over a quiet Sunday night).
+ */
+function besideWeekendEdge(state: SeriesState, hour: number, logRatio: number): number {
+  const own = expectation(state, hour).tokens;
+  let least = logRatio;
+  for (const move of [-1, 1]) {
+    const moved = { ...state, weekendShift: state.weekendShift + move };
+    if (slotOf(moved, hour) === slotOf(state, hour)) continue;
+    const other = expectation(moved, hour).tokens;
+    least = Math.min(least, logRatio + Math.log((own + LOG_OFFSET) / (other + LOG_OFFSET)));
+  }
+  return least;
 }
 
 /** A held-back burst, a day on: learned unless the same hour came back at least half as high. */

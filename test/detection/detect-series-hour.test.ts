@@ -45,6 +45,26 @@ describe('detectSeriesHour: spikes', () => {
     expect(spikes(alerts)).toEqual([]);
   });
 
+  it("takes a Monday's first hour after the clocks change for no burst: a loop that week still pages", () => {
+    // Weekdays (New York) busy by day and well above zero at night, weekends nearly idle: the hour after
+    // local midnight on Monday jumps 40x. Two weeks at UTC-5, then UTC-4 from a Sunday on, so that jump
+    // comes an hour early in UTC, in what the series knows as its weekend. A 6x loop follows on Wednesday.
+    const noise = rng(17);
+    const office = (offset: number) => (i: number) => {
+      const local = i + offset + 7 * DAY_HOURS;
+      const hourOfDay = local % DAY_HOURS;
+      const weekday = Math.floor(local / DAY_HOURS) % 7 < 5;
+      const level = !weekday ? 10_000 : hourOfDay >= 8 && hourOfDay < 18 ? 2_000_000 : 400_000;
+      return level * (0.9 + 0.2 * noise());
+    };
+    const winter = office(-5);
+    const summer = office(-4);
+    const change = 2 * WEEK + 6 * DAY_HOURS;
+    const loopAt = 3 * WEEK + 2 * DAY_HOURS + 15;
+    const series = (i: number) => (i === loopAt ? 6 : 1) * (i < change ? winter(i) : summer(i));
+    expect(spikes(replaySeries(series, loopAt + 3).alerts).map(hourOf)).toEqual([loopAt]);
+  });
+
   it('stays silent through a weekend dip and the Monday after', () => {
     const { alerts } = replaySeries(businessHours(2_000_000, 5), 5 * WEEK);
     expect(spikes(alerts)).toEqual([]);
@@ -227,11 +247,47 @@ describe('detectSeriesHour: steps, ramps, sparse keys and cheap models', () => {
     expect(spikes(replaySeries(level, start + 3, {}, undefined, undefined, wide).alerts)).toEqual([]);
   });
 
-  it('opens nothing relative for a key with only a few hours of use', () => {
-    // Five hours of use in two weeks, then one at 20x: too little evidence of its level.
+  it('opens nothing relative for a key with only a few hours of use in its first week', () => {
+    // Four hours of use, then one at 20x before a week has passed: too little evidence of its level.
+    const used = new Set([30, 60, 90, 120]);
+    const level = (i: number) => (used.has(i) ? 20_000 : i === 150 ? 400_000 : 0);
+    expect(spikes(replaySeries(level, 160, { detection: { warmupHours: 24 } }).alerts)).toEqual([]);
+  });
+
+  // Weekdays 09:00-17:00 UTC at about 300k, never at night or at weekends.
+  const dayKey = () => {
+    const noise = rng(21);
+    return (i: number) => {
+      const hourOfDay = i % DAY_HOURS;
+      const weekday = Math.floor(i / DAY_HOURS) % 7 < 5;
+      return weekday && hourOfDay >= 9 && hourOfDay < 17 ? 300_000 * (0.85 + 0.3 * noise()) : 0;
+    };
+  };
+
+  it('catches a key used only by day running through the night at about its day level', () => {
+    // 400k an hour from 02:00 on a Wednesday: no more than the day level, but at hours never used.
+    const day = dayKey();
+    const leakAt = 2 * WEEK + 2 * DAY_HOURS + 2;
+    const leaked = (i: number) => (i >= leakAt && i < leakAt + 6 ? 400_000 : day(i));
+    expect(spikes(replaySeries(dayKey(), leakAt + 8).alerts)).toEqual([]);
+    expect(spikes(replaySeries(leaked, leakAt + 8).alerts).map(hourOf)).toEqual([leakAt + 1]);
+  });
+
+  it('judges a one-hour spike of a key with empty nights at its hour, not against the week peak', () => {
+    // 2.6x the 11:00 level: past minRatio above the hour, short of minRatio above the week's busiest hour.
+    const day = dayKey();
+    const spikeAt = 2 * WEEK + 2 * DAY_HOURS + 11;
+    const spiked = (i: number) => (i === spikeAt ? 2.6 * 300_000 : day(i));
+    expect(spikes(replaySeries(spiked, spikeAt + 4).alerts).map(hourOf)).toEqual([spikeAt]);
+  });
+
+  it('judges a key used a few hours in two weeks against its last week peak', () => {
+    // Five hours of use at 20k in two weeks: an hour at 20x is news, one at 2x is not.
     const used = new Set([30, 100, 170, 240, 300]);
+    const twice = (i: number) => (used.has(i) ? 20_000 : i === 2 * WEEK ? 40_000 + 50_000 : 0);
+    expect(spikes(replaySeries(twice, 2 * WEEK + 3).alerts)).toEqual([]);
     const level = (i: number) => (used.has(i) ? 20_000 : i === 2 * WEEK ? 400_000 : 0);
-    expect(spikes(replaySeries(level, 2 * WEEK + 3).alerts)).toEqual([]);
+    expect(spikes(replaySeries(level, 2 * WEEK + 3).alerts).map(hourOf)).toEqual([2 * WEEK]);
   });
 });
 
