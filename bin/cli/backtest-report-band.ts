@@ -18,7 +18,7 @@ export interface BandPoint {
   /** The baseline's level when used, one spread either way. */
   low: number;
   high: number;
-  /** Tokens at which the hour crosses the token thresholds (distance, ratio, excess); the detector's other rules (USD, recurrence, a sparse key's peak) come on top. */
+  /** Tokens at which the hour alone crosses the token thresholds (distance, ratios, excess); the detector's other rules (two hours in a row, USD, recurrence, a sparse key's peak) come on top. */
   threshold: number;
 }
 
@@ -28,13 +28,17 @@ export type BandsBySeries = Map<string, Array<BandPoint | null>>;
 export function bandPoint(
   state: SeriesState,
   hour: number,
-  settings: { sensitivity: number; minRatio: number; minExcessTokens: number },
+  settings: { sensitivity: number; minRatio: number; singleHourRatio: number; minExcessTokens: number },
 ): BandPoint {
   const e = expectation(state, hour);
   // A key silent for weeks is expected to stay silent (as the detector assumes).
   const dormant = hour - state.lastSeenHour > DORMANT_HOURS;
   const expected = dormant ? 0 : e.tokens;
-  const ratio = Math.max(1 + settings.sensitivity * Math.expm1(e.sigma), settings.minRatio);
+  const ratio = Math.max(
+    1 + settings.sensitivity * Math.expm1(e.sigma),
+    settings.minRatio,
+    settings.singleHourRatio,
+  );
   const threshold = Math.max(
     (expected + LOG_OFFSET) * ratio - LOG_OFFSET,
     expected + settings.minExcessTokens,

@@ -34,6 +34,14 @@ export const detectionSchema = z.strictObject({
     .default(6)
     .describe('Robust distance (in scaled MADs) above the seasonal baseline an hour must reach'),
   minRatio: z.number().min(1).max(1000).default(2.5).describe('Observed / expected at least this'),
+  singleHourRatio: z
+    .number()
+    .min(1)
+    .max(1000)
+    .default(4)
+    .describe(
+      'An hour alone opens an incident only at this many times its baseline; under it, the next hour must be elevated too',
+    ),
   minExcessTokens: z
     .number()
     .int()

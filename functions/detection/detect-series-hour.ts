@@ -368,7 +368,10 @@ export function assess(
   const logRatio = Math.log(ratio);
   // Calibrated to the series: past its own recent bursts (not in incidents) by a margin.
   const pastBursts = Math.max(logRatio, Math.log(usdRatio)) >= BURST_MARGIN * state.burstPeak;
-  const unusual = relative(1) && !young && overPeak && pastBursts && besideUsual(1);
+  // One hour alone must be a clear jump (loops run at 5x and more); a gentler rise pages once a second hour
+  // confirms it, as a level shift, so the odd busy hour of a smooth key is no page.
+  const alone = Math.max(ratio, usdRatio) >= cfg.singleHourRatio;
+  const unusual = relative(1) && alone && !young && overPeak && pastBursts && besideUsual(1);
   const elevated = relative(0.5) && material(0.5);
   // A level shift: elevated this hour and the hour before it, so a step or a ramp too gentle for one
   // hour's test opens in its second hour, before it can be learned as normal.

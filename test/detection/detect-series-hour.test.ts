@@ -170,7 +170,7 @@ describe('detectSeriesHour: incident lifecycle', () => {
 describe('detectSeriesHour: settings', () => {
   const noise = businessHours(1_000_000, 19);
   const spikeAt = 2 * WEEK + 3 * DAY_HOURS + 12;
-  const series = (i: number) => (i === spikeAt ? 4_000_000 : noise(i));
+  const series = (i: number) => (i === spikeAt ? 4_400_000 : noise(i));
 
   it('honours per-key over per-project over default thresholds', () => {
     const strictProject = { overrides: { projects: { proj_a: { minRatio: 10 } } } };
@@ -180,10 +180,13 @@ describe('detectSeriesHour: settings', () => {
     expect(spikes(replaySeries(series, spikeAt + 2, keyBack).alerts)).toHaveLength(1);
   });
 
-  it('honours sensitivity and the absolute minimums', () => {
+  it('honours sensitivity, the single-hour ratio and the absolute minimums', () => {
     expect(spikes(replaySeries(series, spikeAt + 2, { detection: { sensitivity: 20 } }).alerts)).toHaveLength(
       0,
     );
+    expect(
+      spikes(replaySeries(series, spikeAt + 2, { detection: { singleHourRatio: 8 } }).alerts),
+    ).toHaveLength(0);
     expect(
       spikes(replaySeries(series, spikeAt + 2, { detection: { minExcessTokens: 5_000_000 } }).alerts),
     ).toHaveLength(0);
@@ -200,11 +203,14 @@ describe('detectSeriesHour: steps, ramps, sparse keys and cheap models', () => {
   };
   const start = 2 * WEEK + 3 * DAY_HOURS + 10;
 
-  it('catches a sustained 3x step in its first hour and does not learn it as normal', () => {
-    const noise = steady(23);
-    const { alerts, state } = replaySeries((i) => (i >= start ? 3 : 1) * noise(), start + 24);
-    expect(spikes(alerts).map((a) => hourOf(a) - start)).toEqual([0]);
+  it('catches a sustained 3x step in its second hour and does not learn it as normal', () => {
+    // Under singleHourRatio one hour alone is no page; the second confirms a level shift.
+    const step = (noise: () => number) => (i: number) => (i >= start ? 3 : 1) * noise();
+    const { alerts, state } = replaySeries(step(steady(23)), start + 24);
+    expect(spikes(alerts).map((a) => hourOf(a) - start)).toEqual([1]);
     expect(state?.incident).not.toBeNull();
+    const eager = replaySeries(step(steady(23)), start + 24, { detection: { singleHourRatio: 2.5 } });
+    expect(spikes(eager.alerts).map((a) => hourOf(a) - start)).toEqual([0]);
   });
 
   it('catches a ramp too gentle for one hour by its second elevated hour (level shift)', () => {
@@ -278,7 +284,10 @@ describe('detectSeriesHour: steps, ramps, sparse keys and cheap models', () => {
     const day = dayKey();
     const spikeAt = 2 * WEEK + 2 * DAY_HOURS + 11;
     const spiked = (i: number) => (i === spikeAt ? 2.6 * 300_000 : day(i));
-    expect(spikes(replaySeries(spiked, spikeAt + 4).alerts).map(hourOf)).toEqual([spikeAt]);
+    const oneHourAtMinRatio = { detection: { singleHourRatio: 2.5 } };
+    expect(spikes(replaySeries(spiked, spikeAt + 4, oneHourAtMinRatio).alerts).map(hourOf)).toEqual([
+      spikeAt,
+    ]);
   });
 
   it('judges a key used a few hours in two weeks against its last week peak', () => {
@@ -293,7 +302,9 @@ describe('detectSeriesHour: steps, ramps, sparse keys and cheap models', () => {
 
 describe('detectSeriesHour: calibrated to the series', () => {
   // A key at ~1M tokens an hour (+-2%) with one-hour bursts of 2.4x about five times a week: each under
-  // minRatio, so none pages, but they are what this key does.
+  // minRatio, so none pages, but they are what this key does. One hour alone opens at minRatio here, so
+  // the bursts are what stands between 2.58x and a page.
+  const oneHourAtMinRatio = { detection: { singleHourRatio: 2.5 } };
   const noise = (r: () => number) => 0.98 + 0.04 * r();
   const bursty = (seed: number) => {
     const r = rng(seed);
@@ -304,11 +315,12 @@ describe('detectSeriesHour: calibrated to the series', () => {
 
   it('does not page on an hour barely past its usual bursts', () => {
     const level = bursty(41);
-    const { alerts } = replaySeries((i) => (i === at ? 2_580_000 : level(i)), at + 3);
+    const { alerts } = replaySeries((i) => (i === at ? 2_580_000 : level(i)), at + 3, oneHourAtMinRatio);
     expect(spikes(alerts)).toEqual([]);
     // The same hour on a key without bursts pages: 2.58x is past minRatio and far off a smooth band.
     const smooth = rng(41);
-    const plain = replaySeries((i) => (i === at ? 2_580_000 : 1_000_000 * noise(smooth)), at + 3);
+    const plainLevel = (i: number) => (i === at ? 2_580_000 : 1_000_000 * noise(smooth));
+    const plain = replaySeries(plainLevel, at + 3, oneHourAtMinRatio);
     expect(spikes(plain.alerts).map(hourOf)).toEqual([at]);
   });
 
@@ -319,7 +331,7 @@ describe('detectSeriesHour: calibrated to the series', () => {
     const stepAt = 2 * WEEK + 2 * DAY_HOURS + 14;
     const level = (i: number) =>
       (i % DAY_HOURS === 10 ? 10_000_000 : 1_000_000) * noise(r) * (i >= stepAt ? 3.2 : 1);
-    const daily = replaySeries(level, stepAt + 4, {}, undefined, undefined, undefined, WEEK);
+    const daily = replaySeries(level, stepAt + 4, oneHourAtMinRatio, undefined, undefined, undefined, WEEK);
     expect(daily.state?.burstPeak).toBeLessThan(0.5);
     expect(spikes(daily.alerts).map(hourOf)).toEqual([stepAt]);
     // A burst on day 1 that does not come back is learned a day later, as any other.
