@@ -1,8 +1,11 @@
 // Detection benchmark (not a test): replays usage exactly as `usage-sentinel backtest` does
 // (replayHistory over a UsageSource, the first week priming baselines, the same HourEvaluator as the
 // Lambda on an embedded DynamoDB from an empty state), writes the alert records as JSON Lines, scores
-// them with ../shared/bench/score.mjs and says per target whether it is met.
-//   node test/bench/detect.ts [--realworld-only] [--sim-only] [--seeds 1,2,3] [--out DIR]
+// them with ../shared/bench/score.mjs and says per target whether it is met. Organizations come from the
+// project's simulator (--seeds) and from an independently written generator (--independent-seeds,
+// independent-org.ts), judged against the same targets and reported apart; an empty list skips one.
+//   node test/bench/detect.ts [--realworld-only] [--sim-only] [--seeds 1,2,3] [--independent-seeds 11,12,13]
+//                             [--out DIR]
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -20,6 +23,7 @@ import {
   startEmbeddedDynamoDb,
 } from '../../functions/local/embedded-dynamodb.ts';
 import { UsagePagesFile } from '../../functions/usage-api/usage-pages-file.ts';
+import { independentOrganization } from './independent-org.ts';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const shared = path.resolve(repo, '../shared/bench');
@@ -28,6 +32,7 @@ const { values: args } = parseArgs({
     'realworld-only': { type: 'boolean', default: false },
     'sim-only': { type: 'boolean', default: false },
     seeds: { type: 'string', default: '1,2,3' },
+    'independent-seeds': { type: 'string', default: '11,12,13' },
     out: { type: 'string', default: '/tmp/usage-sentinel-bench' },
   },
 });
@@ -132,30 +137,54 @@ function simulatedSource(org: SimulatedOrg): UsageSource {
   };
 }
 
+type GenerateOrg = (o: { seed: number; keys: number; weeks: number }) => SimulatedOrg;
+
+/** "1,2,3" -> [1, 2, 3]; "" -> []. */
+const seedList = (list: string): number[] =>
+  list
+    .split(',')
+    .filter((x) => x.trim() !== '')
+    .map(Number);
+
+/** Replays and scores a generator's organization for each seed (150 keys, 5 weeks each). */
+async function generated(
+  generate: GenerateOrg,
+  seeds: number[],
+  name: { file: string; title: string },
+): Promise<Score[]> {
+  const scores: Score[] = [];
+  for (const seed of seeds) {
+    const org = generate({ seed, keys: 150, weeks: 5 });
+    const labelsFile = path.join(args.out, `${name.file}-${seed}.labels.json`);
+    writeFileSync(labelsFile, JSON.stringify(org.labels));
+    const { file, seconds } = await replay(`${name.file}-${seed}`, simulatedSource(org), {
+      start: org.start,
+      end: org.start + org.hours * HOUR_SECONDS,
+    });
+    const s = score(labelsFile, file);
+    report(`${name.title} seed ${seed} (150 keys, 5 weeks)`, s, seconds);
+    scores.push(s);
+  }
+  return scores;
+}
+
 async function simulated(): Promise<Score[]> {
+  const seeds = seedList(args.seeds);
+  if (!seeds.length) return [];
   const modulePath = path.join(repo, 'functions/local/simulated-org.ts');
   if (!existsSync(modulePath)) {
     console.log('simulated organizations: functions/local/simulated-org.ts not there yet, skipped');
     return [];
   }
-  const sim = (await import(modulePath)) as {
-    simulateOrganization(o: { seed: number; keys: number; weeks: number }): SimulatedOrg;
-  };
-  const scores: Score[] = [];
-  for (const seed of args.seeds.split(',').map(Number)) {
-    const org = sim.simulateOrganization({ seed, keys: 150, weeks: 5 });
-    const labelsFile = path.join(args.out, `sim-${seed}.labels.json`);
-    writeFileSync(labelsFile, JSON.stringify(org.labels));
-    const { file, seconds } = await replay(`sim-${seed}`, simulatedSource(org), {
-      start: org.start,
-      end: org.start + org.hours * HOUR_SECONDS,
-    });
-    const s = score(labelsFile, file);
-    report(`simulated org seed ${seed} (150 keys, 5 weeks)`, s, seconds);
-    scores.push(s);
-  }
-  return scores;
+  const sim = (await import(modulePath)) as { simulateOrganization: GenerateOrg };
+  return generated(sim.simulateOrganization, seeds, { file: 'sim', title: 'simulated org' });
 }
+
+const independent = (): Promise<Score[]> =>
+  generated(independentOrganization, seedList(args['independent-seeds']), {
+    file: 'indep',
+    title: 'independent generator',
+  });
 
 /** The project's targets (issue "Baselines and spike detection that people trust"). */
 const BEST_SIMPLE_F1 = 0.4;
@@ -163,6 +192,7 @@ const verdict = (met: boolean): string => (met ? 'met' : 'NOT MET');
 
 const real = args['sim-only'] ? undefined : await realWorld();
 const sims = args['realworld-only'] ? [] : await simulated();
+const indeps = args['realworld-only'] ? [] : await independent();
 console.log('\ntargets:');
 if (real) {
   const f1Target = 1.25 * BEST_SIMPLE_F1;
@@ -173,17 +203,21 @@ if (real) {
     `  real-world false alerts <= 20 per 100 series-weeks: ${real.false_per_100_series_weeks} ${verdict(real.false_per_100_series_weeks <= 20)}`,
   );
 }
-if (sims.length) {
+/** The targets for generated organizations, judged on the worst seed of one generator. */
+function generatedTargets(name: string, scores: Score[]): void {
+  if (!scores.length) return;
   const worst = (f: (s: Score) => number, pick: (a: number, b: number) => number) =>
-    sims.map(f).reduce((a, b) => pick(a, b));
+    scores.map(f).reduce((a, b) => pick(a, b));
   const recall = worst((s) => s.recall, Math.min);
   const delay = worst((s) => s.median_delay_h ?? Number.POSITIVE_INFINITY, Math.max);
   const falses = worst((s) => s.false_per_100_series_weeks, Math.max);
   const f1 = worst((s) => s.f1, Math.min);
-  console.log(`  simulated recall >= 0.95 (worst seed): ${recall} ${verdict(recall >= 0.95)}`);
-  console.log(`  simulated median delay 0 h (worst seed): ${delay} ${verdict(delay === 0)}`);
+  console.log(`  ${name} recall >= 0.95 (worst seed): ${recall} ${verdict(recall >= 0.95)}`);
+  console.log(`  ${name} median delay 0 h (worst seed): ${delay} ${verdict(delay === 0)}`);
   console.log(
-    `  simulated false alerts <= 1.5 per 100 series-weeks (worst seed): ${falses} ${verdict(falses <= 1.5)}`,
+    `  ${name} false alerts <= 1.5 per 100 series-weeks (worst seed): ${falses} ${verdict(falses <= 1.5)}`,
   );
-  console.log(`  simulated F1 >= 0.9 (worst seed): ${f1} ${verdict(f1 >= 0.9)}`);
+  console.log(`  ${name} F1 >= 0.9 (worst seed): ${f1} ${verdict(f1 >= 0.9)}`);
 }
+generatedTargets('simulated', sims);
+generatedTargets('independent generator', indeps);
