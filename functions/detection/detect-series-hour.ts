@@ -361,10 +361,9 @@ export function assess(
   // hours are the new_key rule's) unless a week or more has shown how little it is used: then its last
   // week's peak is its level. An hour the key is rarely used in (a sparse key, a day key's night) is
   // judged against that peak too, so bursts, once seen, are not news each time they come back.
-  const peak = recentPeak(state, hour);
-  const young =
-    state.usedHours < MIN_USED_HOURS && !(hour - state.firstHour >= RING_HOURS && x >= cfg.minRatio * peak);
-  const overPeak = expected.use >= SPARSE_USE || x >= cfg.minRatio * peak;
+  const pastPeak = () => x >= cfg.minRatio * recentPeak(state, hour);
+  const young = state.usedHours < MIN_USED_HOURS && !(hour - state.firstHour >= RING_HOURS && pastPeak());
+  const overPeak = expected.use >= SPARSE_USE || pastPeak();
   const logRatio = Math.log(ratio);
   // Calibrated to the series: past its own recent bursts (not in incidents) by a margin.
   const pastBursts = Math.max(logRatio, Math.log(usdRatio)) >= BURST_MARGIN * state.burstPeak;
