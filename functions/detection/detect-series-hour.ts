@@ -1,25 +1,25 @@
 // The pure detector: one series, one hour, its state before and after. No I/O, so it is tested alone.
 //
-// An hour opens an incident when it is far above its seasonal baseline by every measure configured
-// (robust distance, ratio, the single-hour ratio, excess tokens, excess USD) and is not a recurrence (the
-// same hour yesterday or last week was as high: nightly and weekly jobs), or when it and the hour before
-// are both above half the thresholds (a level shift: steps and ramps). Either must also stand above the
-// usual level of the hours beside it, so summer time or a job an hour late pages no one. Both are
-// calibrated to the series itself: an hour must also top the series' recent bursts (a decaying maximum of
-// ln(observed / expected) over hours outside incidents) by a margin, and a level shift's two-hour mean
-// that peak over sqrt(2), so a key that bursts 5x a few times a week without anyone calling it an incident
-// pages only well past that, while a smooth key keeps its full sensitivity. The peak remembers about a
-// month (half-life four weeks); a burst seen before its hour's daily pattern is known counts a day later,
-// unless that hour came back as high, and one at the edge of the weekend counts only above the other
-// side's level too (summer time moves it). Prompt bloat (tokens per request several times the usual,
-// judged against the key's own spread of request sizes) opens with tokens only half-way to minRatio. A one-hour burst the series comes back from is learned
-// late, as normal behaviour; a step or a ramp, still elevated, never is. A key with only a few hours of use
-// has no level yet (after a week, its last week's peak stands for one), and an hour the key is rarely used in
-// is judged against that peak too. The baseline is the level when used, scaled down a little in rarely used
-// hours (see baseline.ts), so a sparse key's usual burst is no spike but a day key running through the night
-// is. While an incident is open the baseline does not learn (for up to two days; a longer one is accepted as
-// the new level), and it resolves once the series has been back within its baseline for `recoveryHours`
-// hours in a row.
+// An hour opens an incident when it is far above its seasonal baseline by every measure configured (robust
+// distance, ratio, the single-hour ratio, excess tokens, excess USD) and is not a recurrence (the same hour
+// yesterday or last week was as high: nightly and weekly jobs), or when it and the hour before are both
+// above half the thresholds (a level shift: steps and ramps). Either must also stand above the usual level
+// of the hours beside it, so summer time or a job an hour late pages no one. Both are calibrated to the
+// series itself: an hour must also top the series' recent bursts (a decaying maximum of ln(observed /
+// expected) over hours outside incidents) by a margin, and a level shift's two-hour mean that peak over
+// sqrt(2), so a key that bursts 5x a few times a week without anyone calling it an incident pages only well
+// past that, while a smooth key keeps its full sensitivity. The peak remembers about a month (half-life
+// four weeks); a burst seen before its hour's daily pattern is known counts a day later, unless that hour
+// came back as high, and one at the edge of the weekend counts only above the other side's level too
+// (summer time moves it). Prompt bloat (tokens per request several times the usual, judged against the
+// key's own spread of request sizes) opens with tokens only half-way to minRatio. A one-hour burst the
+// series comes back from is learned late, as normal behaviour; a step or a ramp, still elevated, never is.
+// A key with only a few hours of use has no level yet (after a week, its last week's peak stands for one),
+// and an hour the key is rarely used in is judged against that peak too. The baseline is the level when
+// used, scaled down a little in rarely used hours (see baseline.ts), so a sparse key's usual burst is no
+// spike but a day key running through the night is. While an incident is open the baseline does not learn
+// (for up to two days; a longer one is accepted as the new level), and it resolves once the series has been
+// back within its baseline for `recoveryHours` hours in a row.
 import type { DetectionConfig } from '../config/config-schema.ts';
 import type { Alert, AlertType } from '../core/alert.ts';
 import { HOUR_SECONDS } from '../core/usage.ts';
