@@ -38,7 +38,7 @@ export const detectionSchema = z.strictObject({
     .number()
     .min(1)
     .max(1000)
-    .default(4)
+    .default(4.5)
     .describe(
       'An hour alone opens an incident only at this many times its baseline; under it, the next hour must be elevated too',
     ),

@@ -1,24 +1,25 @@
 // The pure detector: one series, one hour, its state before and after. No I/O, so it is tested alone.
 //
-// An hour opens an incident when it is far above its seasonal baseline by every measure configured (robust
-// distance, ratio, the single-hour ratio, excess tokens, excess USD) and is not a recurrence (the same hour
-// yesterday or last week was as high: nightly and weekly jobs), or when it and the hour before are both
-// above half the thresholds (a level shift: steps and ramps). Either must also stand above the usual level
-// of the hours beside it, so summer time or a job an hour late pages no one. Both are calibrated to the
-// series itself: an hour must also top the series' recent bursts (a decaying maximum of ln(observed /
-// expected) over hours outside incidents) by a margin, and a level shift's two-hour mean that peak over
-// sqrt(2), so a key that bursts 5x a few times a week without anyone calling it an incident pages only well
-// past that, while a smooth key keeps its full sensitivity. The peak remembers about a month (half-life
-// four weeks); a burst seen before its hour's daily pattern is known counts a day later, unless that hour
-// came back as high, and one at the edge of the weekend counts only above the other side's level too
-// (summer time moves it). Prompt bloat (tokens per request several times the usual, judged against the
-// key's own spread of request sizes) opens with tokens only half-way to minRatio. A one-hour burst the
-// series comes back from is learned late, as normal behaviour; a step or a ramp, still elevated, never is.
-// A key with only a few hours of use has no level yet (after a week, its last week's peak stands for one),
-// and an hour the key is rarely used in is judged against that peak too. The baseline is the level when
-// used, scaled down a little in rarely used hours (see baseline.ts), so a sparse key's usual burst is no
-// spike but a day key running through the night is. While an incident is open the baseline does not learn
-// (for up to two days; a longer one is accepted as the new level), and it resolves once the series has been
+// An hour opens an incident when it is far above its seasonal baseline by every measure configured
+// (robust distance, ratio, the single-hour ratio, excess tokens, excess USD) and is not a recurrence
+// (the same hour yesterday or last week was as high: nightly and weekly jobs), or when it and the hour
+// before are both above half the thresholds (a level shift: steps and ramps). Either must also stand
+// above the usual level of the hours beside it, so summer time or a job an hour late pages no one. Both
+// are calibrated to the series itself: an hour must also top the series' recent bursts (a decaying
+// maximum of ln(observed / expected) over hours outside incidents) by a margin, and a level shift's
+// two-hour mean that peak over sqrt(2), so a key that bursts 5x a few times a week without anyone
+// calling it an incident pages only well past that, while a smooth key keeps its full sensitivity. The
+// peak remembers about a month (half-life four weeks); a burst seen before its hour's daily pattern is
+// known counts a day later, unless that hour came back as high, and one at the edge of the weekend
+// counts only above the other side's level too (summer time moves it). Prompt bloat (tokens per request
+// several times the usual, judged against the key's own spread of request sizes) opens with tokens only
+// half-way to minRatio. A one-hour burst the series comes back from is learned late, as normal
+// behaviour; a step or a ramp, still elevated, never is. A key with only a few hours of use has no level
+// yet (after a week, its last week's peak stands for one), and an hour the key is rarely used in is
+// judged against that peak too: minRatio times it is far enough. The baseline is the level when used,
+// scaled down a little in rarely used hours (see baseline.ts), so a sparse key's usual burst is no spike
+// but a day key running through the night is. While an incident is open the baseline does not learn (for
+// up to two days; a longer one is accepted as the new level), and it resolves once the series has been
 // back within its baseline for `recoveryHours` hours in a row.
 import type { DetectionConfig } from '../config/config-schema.ts';
 import type { Alert, AlertType } from '../core/alert.ts';
@@ -360,17 +361,22 @@ export function assess(
   // Evidence: a key with only a few hours of use has no level to be far from yet (its first material
   // hours are the new_key rule's) unless a week or more has shown how little it is used: then its last
   // week's peak is its level. An hour the key is rarely used in (a sparse key, a day key's night) is
-  // judged against that peak too, so bursts, once seen, are not news each time they come back.
+  // judged against that peak too, so bursts, once seen, are not news each time they come back; and once
+  // the key has a week of history, an hour that far past its peak is far enough off whatever the spread
+  // of its used hours (a key used now and then, running all night at three times its busiest hour).
+  const weekSeen = hour - state.firstHour >= RING_HOURS;
   const pastPeak = () => x >= cfg.minRatio * recentPeak(state, hour);
-  const young = state.usedHours < MIN_USED_HOURS && !(hour - state.firstHour >= RING_HOURS && pastPeak());
-  const overPeak = expected.use >= SPARSE_USE || pastPeak();
+  const young = state.usedHours < MIN_USED_HOURS && !(weekSeen && pastPeak());
+  const rareHour = expected.use < SPARSE_USE;
+  const overPeak = !rareHour || pastPeak();
+  const far = relative(1) || (rareHour && weekSeen && pastPeak());
   const logRatio = Math.log(ratio);
   // Calibrated to the series: past its own recent bursts (not in incidents) by a margin.
   const pastBursts = Math.max(logRatio, Math.log(usdRatio)) >= BURST_MARGIN * state.burstPeak;
   // One hour alone must be a clear jump (loops run at 5x and more); a gentler rise pages once a second hour
   // confirms it, as a level shift, so the odd busy hour of a smooth key is no page.
   const alone = Math.max(ratio, usdRatio) >= cfg.singleHourRatio;
-  const unusual = relative(1) && alone && !young && overPeak && pastBursts && besideUsual(1);
+  const unusual = far && alone && !young && overPeak && pastBursts && besideUsual(1);
   const elevated = relative(0.5) && material(0.5);
   // A level shift: elevated this hour and the hour before it, so a step or a ramp too gentle for one
   // hour's test opens in its second hour, before it can be learned as normal.

@@ -170,7 +170,8 @@ describe('detectSeriesHour: incident lifecycle', () => {
 describe('detectSeriesHour: settings', () => {
   const noise = businessHours(1_000_000, 19);
   const spikeAt = 2 * WEEK + 3 * DAY_HOURS + 12;
-  const series = (i: number) => (i === spikeAt ? 4_400_000 : noise(i));
+  // Just past the default single-hour ratio (4.5x), so each stricter setting below is what silences it.
+  const series = (i: number) => (i === spikeAt ? 4_800_000 : noise(i));
 
   it('honours per-key over per-project over default thresholds', () => {
     const strictProject = { overrides: { projects: { proj_a: { minRatio: 10 } } } };
@@ -288,6 +289,27 @@ describe('detectSeriesHour: steps, ramps, sparse keys and cheap models', () => {
     expect(spikes(replaySeries(spiked, spikeAt + 4, oneHourAtMinRatio).alerts).map(hourOf)).toEqual([
       spikeAt,
     ]);
+  });
+
+  it("catches a key used now and then running through the night at three times its week's peak", () => {
+    // One office hour every fourth day at about 20k: too few hours of use to know their spread (it leans
+    // on a wide prior), so 5x its level is under `sensitivity`. A night hour at 3.2x anything of the last
+    // week is far enough all the same.
+    const r = rng(2);
+    const usedHour = Array.from({ length: 28 }, (_, day) => (day % 4 === 0 ? 9 + Math.floor(8 * r()) : -1));
+    const size = Array.from({ length: 28 }, () => 20_000 * Math.exp(0.3 * (r() + r() - 1)));
+    const quiet = (i: number) => {
+      const day = Math.floor(i / DAY_HOURS);
+      return i % DAY_HOURS === usedHour[day] ? (size[day] ?? 0) : 0;
+    };
+    const leakAt = 3 * WEEK + 2;
+    let weekPeak = 0;
+    for (let i = leakAt - WEEK; i < leakAt; i++) weekPeak = Math.max(weekPeak, quiet(i));
+    const leaking = (factor: number) => (i: number) =>
+      i >= leakAt && i < leakAt + 8 ? factor * weekPeak : quiet(i);
+    expect(spikes(replaySeries(leaking(3.2), leakAt + 12).alerts).map(hourOf)).toEqual([leakAt]);
+    // At 2x the week's peak the night hour is within what the key has done: no page.
+    expect(spikes(replaySeries(leaking(2), leakAt + 1).alerts)).toEqual([]);
   });
 
   it('judges a key used a few hours in two weeks against its last week peak', () => {
