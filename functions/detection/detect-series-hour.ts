@@ -365,7 +365,8 @@ export function assess(
   // the key has a week of history, an hour that far past its peak is far enough off whatever the spread
   // of its used hours (a key used now and then, running all night at three times its busiest hour).
   const weekSeen = hour - state.firstHour >= RING_HOURS;
-  const pastPeak = () => x >= cfg.minRatio * recentPeak(state, hour);
+  let passedPeak: boolean | undefined;
+  const pastPeak = () => (passedPeak ??= x >= cfg.minRatio * recentPeak(state, hour));
   const young = state.usedHours < MIN_USED_HOURS && !(weekSeen && pastPeak());
   const rareHour = expected.use < SPARSE_USE;
   const overPeak = !rareHour || pastPeak();
