@@ -18,7 +18,7 @@ export interface BandPoint {
   /** The baseline's level when used, one spread either way. */
   low: number;
   high: number;
-  /** Tokens at which the hour alone crosses the token thresholds (distance, ratios, excess); the detector's other rules (two hours in a row, USD, recurrence, a sparse key's peak) come on top. */
+  /** Tokens at which the hour alone crosses the token thresholds (distance, ratios, excess); the detector's other rules (two hours in a row, USD, recurrence, a rarely used hour judged against the week's peak) move it. */
   threshold: number;
 }
 
