@@ -10,17 +10,18 @@
 // two-hour mean that peak over sqrt(2), so a key that bursts 5x a few times a week without anyone
 // calling it an incident pages only well past that, while a smooth key keeps its full sensitivity. The
 // peak remembers about a month (half-life four weeks); a burst seen before its hour's daily pattern is
-// known counts a day later, unless that hour came back as high, and one at the edge of the weekend
-// counts only above the other side's level too (summer time moves it). Prompt bloat (tokens per request
-// several times the usual, judged against the key's own spread of request sizes) opens with tokens only
-// half-way to minRatio. A one-hour burst the series comes back from is learned late, as normal
-// behaviour; a step or a ramp, still elevated, never is. A key with only a few hours of use has no level
-// yet (after a week, its last week's peak stands for one), and an hour the key is rarely used in is
-// judged against that peak too: minRatio times it is far enough. The baseline is the level when used,
-// scaled down a little in rarely used hours (see baseline.ts), so a sparse key's usual burst is no spike
-// but a day key running through the night is. While an incident is open the baseline does not learn (for
-// up to two days; a longer one is accepted as the new level), and it resolves once the series has been
-// back within its baseline for `recoveryHours` hours in a row.
+// known, or of ten times or more, counts a day later, unless that hour came back as high (a daily job
+// summer time moved), and one at the edge of the weekend counts only above the other side's level too
+// (summer time moves it). Prompt bloat (tokens per request several times the usual, judged against the
+// key's own spread of request sizes) opens with tokens only half-way to minRatio. A one-hour burst the
+// series comes back from is learned late, as normal behaviour; a step or a ramp, still elevated, never
+// is. A key with only a few hours of use has no level yet (after a week, its last week's peak stands for
+// one), and an hour the key is rarely used in is judged against that peak too: minRatio times it is far
+// enough. The baseline is the level when used, scaled down a little in rarely used hours (see
+// baseline.ts), so a sparse key's usual burst is no spike but a day key running through the night is.
+// While an incident is open the baseline does not learn (for up to two days; a longer one is accepted as
+// the new level), and it resolves once the series has been back within its baseline for `recoveryHours`
+// hours in a row.
 import type { DetectionConfig } from '../config/config-schema.ts';
 import type { Alert, AlertType } from '../core/alert.ts';
 import { HOUR_SECONDS } from '../core/usage.ts';
@@ -93,6 +94,12 @@ const BURST_DECAY = 2 ** (-1 / BURST_HALF_LIFE_HOURS);
  * is known (its first days), its daily batch looks like a burst and would raise the bar for weeks.
  */
 export const BURST_SLOT_MIN_HOURS = 2;
+/**
+ * A burst this large (as ln(observed / expected)) would lift the bar past most loops for a month: it is
+ * held back a day too, and dropped if the same hour comes back as high (a daily job that summer time
+ * moved by an hour, or a new one), so one shifted job does not blind a key to its next incident.
+ */
+const BURST_HOLD_LOG_RATIO = Math.log(10);
 /** An opening hour must be this share of the way to the relative thresholds above the hours beside it. */
 const NEIGHBOUR_SHARE = 0.5;
 /** Tokens per request learn this fast (about a day of hours), and so does their spread. */
@@ -439,15 +446,16 @@ function recentPeak(state: SeriesState, hour: number): number {
 }
 
 /**
- * Raises the burst peak, or, while the hour's slot has seen too few hours for its daily pattern to be
- * known (`own`: the hour itself already learned), holds the burst back a day: a key's first daily batch
- * looks like a burst against a level that does not know its hour yet.
+ * Raises the burst peak, or holds the burst back a day: while the hour's slot has seen too few hours for
+ * its daily pattern to be known (`own`: the hour itself already learned), as a key's first daily batch
+ * looks like a burst against a level that does not know its hour yet; and when it is ten times or more.
  */
 function learnBurst(state: SeriesState, hour: number, logRatio: number, own: number): void {
   if (logRatio <= state.burstPeak) return;
   logRatio = besideWeekendEdge(state, hour, logRatio);
   if (logRatio <= state.burstPeak) return;
-  if ((state.slotCount[slotOf(state, hour)] ?? 0) - own >= BURST_SLOT_MIN_HOURS) {
+  const slotKnown = (state.slotCount[slotOf(state, hour)] ?? 0) - own >= BURST_SLOT_MIN_HOURS;
+  if (slotKnown && logRatio < BURST_HOLD_LOG_RATIO) {
     state.burstPeak = logRatio;
   } else if (logRatio > state.pendingBurst * BURST_DECAY ** (hour - state.pendingBurstHour)) {
     state.pendingBurst = logRatio;

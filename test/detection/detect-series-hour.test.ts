@@ -65,6 +65,20 @@ describe('detectSeriesHour: spikes', () => {
     expect(spikes(replaySeries(series, loopAt + 3).alerts).map(hourOf)).toEqual([loopAt]);
   });
 
+  it('takes a daily job that summer time moved an hour for no burst: a loop the next week still pages', () => {
+    // ~1M tokens an hour with a 20M job at 12:00 UTC every day; from week 3 the job runs at 13:00 UTC.
+    // Its first day there is a 20x hour; the next day it is back at 13:00, so it is the job, not a burst.
+    const r = rng(29);
+    const moveAt = 3 * WEEK;
+    const loopAt = 4 * WEEK + 3;
+    const series = (i: number) => {
+      const jobHour = i < moveAt ? 12 : 13;
+      const level = i % DAY_HOURS === jobHour ? 20_000_000 : 1_000_000;
+      return (i === loopAt ? 6 : 1) * level * (0.95 + 0.1 * r());
+    };
+    expect(spikes(replaySeries(series, loopAt + 3).alerts).map(hourOf)).toEqual([loopAt]);
+  });
+
   it('stays silent through a weekend dip and the Monday after', () => {
     const { alerts } = replaySeries(businessHours(2_000_000, 5), 5 * WEEK);
     expect(spikes(alerts)).toEqual([]);
