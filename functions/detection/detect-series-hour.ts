@@ -376,15 +376,16 @@ export function assess(
   const pastPeak = () => (passedPeak ??= x >= cfg.minRatio * recentPeak(state, hour));
   const young = state.usedHours < MIN_USED_HOURS && !(weekSeen && pastPeak());
   const rareHour = expected.use < SPARSE_USE;
-  const overPeak = !rareHour || pastPeak();
-  const far = relative(1) || (rareHour && weekSeen && pastPeak());
+  const overPeak = () => !rareHour || pastPeak();
+  const far = () => relative(1) || (rareHour && weekSeen && pastPeak());
   const logRatio = Math.log(ratio);
   // Calibrated to the series: past its own recent bursts (not in incidents) by a margin.
   const pastBursts = Math.max(logRatio, Math.log(usdRatio)) >= BURST_MARGIN * state.burstPeak;
   // One hour alone must be a clear jump (loops run at 5x and more); a gentler rise pages once a second hour
   // confirms it, as a level shift, so the odd busy hour of a smooth key is no page.
   const alone = Math.max(ratio, usdRatio) >= cfg.singleHourRatio;
-  const unusual = far && alone && !young && overPeak && pastBursts && besideUsual(1);
+  // Cheapest first: an empty or ordinary hour (most gap-filled hours of a sparse key) never reads the peak.
+  const unusual = alone && !young && pastBursts && far() && overPeak() && besideUsual(1);
   const elevated = relative(0.5) && material(0.5);
   // A level shift: elevated this hour and the hour before it, so a step or a ramp too gentle for one
   // hour's test opens in its second hour, before it can be learned as normal.
