@@ -2,25 +2,27 @@
 //
 // An hour opens an incident when it is far above its seasonal baseline by every measure configured
 // (robust distance, ratio, the single-hour ratio, excess tokens, excess USD) and is not a recurrence
-// (the same hour yesterday or last week was as high: nightly and weekly jobs), or when it and the hour
-// before are both above half the thresholds (a level shift: steps and ramps). Either must also stand
-// above the usual level of the hours beside it, so summer time or a job an hour late pages no one. Both
-// are calibrated to the series itself: an hour must also top the series' recent bursts (a decaying
-// maximum of ln(observed / expected) over hours outside incidents) by a margin, and a level shift's
-// two-hour mean that peak over sqrt(2), so a key that bursts 5x a few times a week without anyone
-// calling it an incident pages only well past that, while a smooth key keeps its full sensitivity. The
-// peak remembers about a month (half-life four weeks); a burst seen before its hour's daily pattern is
-// known, or of ten times or more, counts a day later, unless that hour came back as high (a daily job
-// summer time moved), and one at the edge of the weekend counts only above the other side's level too
-// (summer time moves it). Prompt bloat (tokens per request several times the usual, judged against the
-// key's own spread of request sizes) opens with tokens only half-way to minRatio. A one-hour burst the
-// series comes back from is learned late, as normal behaviour; a step or a ramp, still elevated, never
-// is. A key with only a few hours of use has no level yet (after a week, its last week's peak stands for
-// one), and an hour the key is rarely used in is judged against that peak too: minRatio times it is far
-// enough. The baseline is the level when used, scaled down a little in rarely used hours (see
-// baseline.ts), so a sparse key's usual burst is no spike but a day key running through the night is.
-// While an incident is open the baseline does not learn (for up to two days; a longer one is accepted as
-// the new level), and it resolves once the series has been back within its baseline for `recoveryHours`
+// (the same hour yesterday or last week was as high: nightly and weekly jobs), or when it and the
+// hour before are both above half the thresholds (a level shift: steps and ramps). Either must also
+// stand above the usual level of the hours beside it, so summer time or a job an hour late pages no
+// one. Both are calibrated to the series itself: an hour must also top the series' recent bursts (a
+// decaying maximum of ln(observed / expected) over hours outside incidents) by a margin, and a level
+// shift's two-hour mean that peak over sqrt(2), so a key that bursts 5x a few times a week without
+// anyone calling it an incident pages only well past that, while a smooth key keeps its full
+// sensitivity. The peak remembers about a month (half-life four weeks); a burst seen before its
+// hour's daily pattern is known, or of ten times or more, counts a day later, unless that hour came
+// back as high (a daily job summer time moved), and one at the edge of the weekend counts only above
+// the other side's level too (summer time moves it). One hour of fewer than FEW_REQUESTS calls opens
+// nothing alone: a few large prompts make it, where a runaway loop or a leaked key makes many calls.
+// Prompt bloat (tokens per request several times the usual, judged against the key's own spread of
+// request sizes) opens with tokens only half-way to minRatio. A one-hour burst the series comes back
+// from is learned late, as normal behaviour; a step or a ramp, still elevated, never is. A key with
+// only a few hours of use has no level yet (after a week, its last week's peak stands for one), and
+// an hour the key is rarely used in is judged against that peak too: minRatio times it is far enough.
+// The baseline is the level when used, scaled down a little in rarely used hours (see baseline.ts),
+// so a sparse key's usual burst is no spike but a day key running through the night is. While an
+// incident is open the baseline does not learn (for up to two days; a longer one is accepted as the
+// new level), and it resolves once the series has been back within its baseline for `recoveryHours`
 // hours in a row.
 import type { DetectionConfig } from '../config/config-schema.ts';
 import type { Alert, AlertType } from '../core/alert.ts';
@@ -107,12 +109,16 @@ const PER_REQUEST_RATE = 0.05;
 /** No key's request size is trusted to be steadier than +-5%; a deviation counts at most 2.5 spreads. */
 const MIN_PER_REQUEST_SPREAD = 0.05;
 const HUBER_PER_REQUEST = 2.5;
-/** Prompt bloat: tokens per request at least this many times the usual, over enough requests. */
+/**
+ * An hour of fewer requests than this says little of a key's traffic: one large prompt can make it. Alone
+ * it opens nothing (a runaway loop or a leaked key makes many calls), nor does it show prompt bloat.
+ */
+export const FEW_REQUESTS = 10;
+/** Prompt bloat: tokens per request at least this many times the usual. */
 const BLOAT_RATIO = 3;
 /** ... and at least `sensitivity` of its usual deviations (as sigmas) away, with tokens at least half-way to minRatio. */
 const PER_REQUEST_SPREAD_TO_SIGMA = 1.25;
 const BLOAT_TOKENS_SHARE = 0.5;
-const BLOAT_MIN_REQUESTS = 10;
 
 export function detectSeriesHour(input: DetectSeriesHourInput): DetectSeriesHourResult {
   const hour = input.hourStart / HOUR_SECONDS;
@@ -381,9 +387,11 @@ export function assess(
   const logRatio = Math.log(ratio);
   // Calibrated to the series: past its own recent bursts (not in incidents) by a margin.
   const pastBursts = Math.max(logRatio, Math.log(usdRatio)) >= BURST_MARGIN * state.burstPeak;
-  // One hour alone must be a clear jump (loops run at 5x and more); a gentler rise pages once a second hour
-  // confirms it, as a level shift, so the odd busy hour of a smooth key is no page.
-  const alone = Math.max(ratio, usdRatio) >= cfg.singleHourRatio;
+  // One hour alone must be a clear jump (loops run at 5x and more) made by many calls; a gentler rise, or
+  // a few large prompts, pages once a second hour confirms it, as a level shift, so the odd busy hour of a
+  // smooth key, or of a small key making a handful of calls, is no page.
+  const fewRequests = m.requests > 0 && m.requests < FEW_REQUESTS;
+  const alone = Math.max(ratio, usdRatio) >= cfg.singleHourRatio && !fewRequests;
   // Cheapest first: an empty or ordinary hour (most gap-filled hours of a sparse key) never reads the peak.
   const unusual = alone && !young && pastBursts && far() && overPeak() && besideUsual(1);
   const elevated = relative(0.5) && material(0.5);
@@ -400,7 +408,7 @@ export function assess(
     state.tokensPerRequest > 0 && perRequest > 0 ? Math.log(perRequest / state.tokensPerRequest) : 0;
   const bloated =
     !young &&
-    m.requests >= BLOAT_MIN_REQUESTS &&
+    !fewRequests &&
     perRequestLog >=
       Math.max(
         Math.log(BLOAT_RATIO),

@@ -27,6 +27,20 @@ describe('detectSeriesHour: spikes', () => {
     expect(openings(alerts)).toEqual([]);
   });
 
+  it("stays silent when a few large prompts make a small key's hour; as many tokens from many calls page", () => {
+    // About 4,000 tokens an hour in two calls, then an hour of 60,000 tokens: in four calls (15,000 tokens
+    // each, as one large document would), or in thirty of the usual size (a loop).
+    const spikeAt = 2 * WEEK + 2 * DAY_HOURS + 11;
+    const opened = (calls: number) => {
+      const r = rng(5);
+      const level = (i: number) => (i === spikeAt ? 60_000 : 4_000 * (0.8 + 0.4 * r()));
+      const requests = (i: number, tokens: number) => (i === spikeAt ? calls : tokens / 2000);
+      return spikes(replaySeries(level, spikeAt + 6, {}, undefined, undefined, requests).alerts);
+    };
+    expect(opened(4)).toEqual([]);
+    expect(opened(30).map(hourOf)).toEqual([spikeAt]);
+  });
+
   it('stays silent for a nightly batch job after warm-up', () => {
     const r = rng(3);
     const { alerts } = replaySeries(
