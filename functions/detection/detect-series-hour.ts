@@ -15,15 +15,15 @@
 // the other side's level too (summer time moves it). One hour of fewer than FEW_REQUESTS calls opens
 // nothing alone: a few large prompts make it, where a runaway loop or a leaked key makes many calls.
 // Prompt bloat (tokens per request several times the usual, judged against the key's own spread of
-// request sizes) opens with tokens only half-way to minRatio. A one-hour burst the series comes back
-// from is learned late, as normal behaviour; a step or a ramp, still elevated, never is. A key with
-// only a few hours of use has no level yet (after a week, its last week's peak stands for one), and
-// an hour the key is rarely used in is judged against that peak too: minRatio times it is far enough.
-// The baseline is the level when used, scaled down a little in rarely used hours (see baseline.ts),
-// so a sparse key's usual burst is no spike but a day key running through the night is. While an
-// incident is open the baseline does not learn (for up to two days; a longer one is accepted as the
-// new level), and it resolves once the series has been back within its baseline for `recoveryHours`
-// hours in a row.
+// request sizes) opens at minRatio, without the distance, the single-hour ratio or the burst peak. A
+// one-hour burst the series comes back from is learned late, as normal behaviour; a step or a ramp,
+// still elevated, never is. A key with only a few hours of use has no level yet (after a week, its
+// last week's peak stands for one), and an hour the key is rarely used in is judged against that peak
+// too: minRatio times it is far enough. The baseline is the level when used, scaled down a little in
+// rarely used hours (see baseline.ts), so a sparse key's usual burst is no spike but a day key
+// running through the night is. While an incident is open the baseline does not learn (for up to two
+// days; a longer one is accepted as the new level), and it resolves once the series has been back
+// within its baseline for `recoveryHours` hours in a row.
 import type { DetectionConfig } from '../config/config-schema.ts';
 import type { Alert, AlertType } from '../core/alert.ts';
 import { HOUR_SECONDS } from '../core/usage.ts';
@@ -116,9 +116,11 @@ const HUBER_PER_REQUEST = 2.5;
 export const FEW_REQUESTS = 10;
 /** Prompt bloat: tokens per request at least this many times the usual. */
 const BLOAT_RATIO = 3;
-/** ... and at least `sensitivity` of its usual deviations (as sigmas) away, with tokens at least half-way to minRatio. */
+/**
+ * ... and at least `sensitivity` of its usual deviations (as sigmas) away, with tokens past minRatio (not
+ * only half-way: a nightly job's larger requests look the same on a night it runs twice as long).
+ */
 const PER_REQUEST_SPREAD_TO_SIGMA = 1.25;
-const BLOAT_TOKENS_SHARE = 0.5;
 
 export function detectSeriesHour(input: DetectSeriesHourInput): DetectSeriesHourResult {
   const hour = input.hourStart / HOUR_SECONDS;
@@ -414,7 +416,7 @@ export function assess(
         Math.log(BLOAT_RATIO),
         cfg.sensitivity * PER_REQUEST_SPREAD_TO_SIGMA * state.perRequestSpread,
       ) &&
-    ratio >= 1 + (cfg.minRatio - 1) * BLOAT_TOKENS_SHARE;
+    ratio >= cfg.minRatio;
   const opening =
     (unusual || sustained || bloated) &&
     material(1) &&

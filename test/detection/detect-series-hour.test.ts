@@ -265,21 +265,33 @@ describe('detectSeriesHour: steps, ramps, sparse keys and cheap models', () => {
     expect(opened.length).toBeLessThanOrEqual(1);
   });
 
-  it('catches prompt bloat in its first hour: 5x tokens per request, total tokens only 2x', () => {
+  it('catches prompt bloat in its first hour: 5x tokens per request, total tokens 3x', () => {
     const noise = steady(47);
-    // From `start` each request carries 5x its usual tokens while requests fall from ~500 to ~200 an
-    // hour: total tokens only double, under minRatio alone.
+    // From `start` each request carries 5x its usual tokens while requests fall from ~500 to ~300 an
+    // hour: total tokens triple, past minRatio but under the single-hour ratio (4.5x) alone.
     const r = rng(48);
-    const requests = (i: number) => (i >= start ? 200 : 500) * (0.9 + 0.2 * r());
+    const requests = (i: number) => (i >= start ? 300 : 500) * (0.9 + 0.2 * r());
     const level = (i: number) => (i >= start ? 5 : 1) * 2000 * requests(i) * (noise() / 1_000_000);
     const requestsAt = (i: number, tokens: number) => tokens / (2000 * (i >= start ? 5 : 1));
     const { alerts } = replaySeries(level, start + 3, {}, undefined, undefined, requestsAt);
     expect(spikes(alerts).map((a) => hourOf(a) - start)).toEqual([0]);
-    // The same hours on a key whose request size routinely swings 3x either way page nothing.
+    // The same hours on a key whose request size routinely swings 3x either way: no bloat, a level
+    // shift confirmed by its second hour.
     const swing = rng(49);
     const wide = (i: number, tokens: number) =>
       tokens / (2000 * (i >= start ? 5 : 1) * Math.exp(Math.log(3) * (2 * swing() - 1)));
-    expect(spikes(replaySeries(level, start + 3, {}, undefined, undefined, wide).alerts)).toEqual([]);
+    const widely = replaySeries(level, start + 3, {}, undefined, undefined, wide).alerts;
+    expect(spikes(widely).map((a) => hourOf(a) - start)).toEqual([1]);
+  });
+
+  it('takes tokens per request several times the usual for no bloat while total tokens stay under minRatio', () => {
+    // A job's larger requests on a night it runs long: 4x tokens per request, total tokens 2x.
+    const noise = steady(50);
+    const r = rng(51);
+    const requests = (i: number) => (i === start ? 250 : 500) * (0.9 + 0.2 * r());
+    const level = (i: number) => (i === start ? 4 : 1) * 2000 * requests(i) * (noise() / 1_000_000);
+    const requestsAt = (i: number, tokens: number) => tokens / (2000 * (i === start ? 4 : 1));
+    expect(spikes(replaySeries(level, start + 3, {}, undefined, undefined, requestsAt).alerts)).toEqual([]);
   });
 
   it('opens nothing relative for a key with only a few hours of use in its first week', () => {
