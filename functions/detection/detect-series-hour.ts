@@ -347,7 +347,8 @@ export function assess(
   const expected = expectedAt(hour);
   const x = m.tokens;
   const usdRate = state.usdPerToken > 0 ? state.usdPerToken : x > 0 ? m.usd / x : 0;
-  // The same measures on estimated USD catch a switch to a pricier model at a similar token count.
+  // The same measures on estimated USD catch a leak on a pricier model, with tokens past minRatio too: at
+  // about its usual tokens, a key's cost per token is its model mix varying from hour to hour.
   const measure = (e: Expectation) => {
     const ratio = (x + LOG_OFFSET) / (e.tokens + LOG_OFFSET);
     const usdExpected = e.tokens * usdRate;
@@ -357,7 +358,7 @@ export function assess(
       (distance(ratio, e.sigma) >= cfg.sensitivity * k && ratio >= 1 + (cfg.minRatio - 1) * k) ||
       (distance(usdRatio, e.sigma + PRICE_MIX_SPREAD) >= cfg.sensitivity * k &&
         usdRatio >= 1 + (cfg.minRatio - 1) * k &&
-        x >= e.tokens);
+        ratio >= cfg.minRatio);
     return { ratio, usdExpected, usdRatio, relative };
   };
   const { ratio, usdExpected, usdRatio, relative } = measure(expected);

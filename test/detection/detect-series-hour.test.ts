@@ -250,6 +250,25 @@ describe('detectSeriesHour: steps, ramps, sparse keys and cheap models', () => {
     expect(opened.map((a) => hourOf(a) - start)).toEqual([1]);
   });
 
+  it('pages a jump in tokens onto a pricier model at once, not its usual tokens on it', () => {
+    // A key on gpt-4o-mini; in one hour its traffic runs on gpt-4o (about 16x the price per token).
+    const opened = (times: number, model: string) =>
+      spikes(
+        replaySeries(
+          (i) => (i === start ? times : 1) * 200_000 * (0.9 + 0.2 * Math.sin(i)),
+          start + 3,
+          {},
+          undefined,
+          (i) => (i === start ? model : 'gpt-4o-mini'),
+        ).alerts,
+      ).map((a) => hourOf(a) - start);
+    // 3x the tokens: under the single-hour ratio on its own model, past it in cost on a pricier one.
+    expect(opened(3, 'gpt-4o-mini')).toEqual([]);
+    expect(opened(3, 'gpt-4o')).toEqual([0]);
+    // Twice the tokens on the pricier model: a mix that varies, not a leak.
+    expect(opened(2, 'gpt-4o')).toEqual([]);
+  });
+
   it('catches a material token spike on a cheap model (materiality is in tokens by default)', () => {
     const noise = steady(31);
     const level = (i: number) => (i === start ? 600_000 : (100_000 * noise()) / 1_000_000);

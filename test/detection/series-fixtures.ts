@@ -35,7 +35,7 @@ export function replaySeries(
   hours: number,
   config: SentinelConfigInput = {},
   id = { projectId: 'proj_a', apiKeyId: 'key_a' as string | null },
-  model = 'gpt-4o',
+  model: string | ((i: number) => string) = 'gpt-4o',
   /** Requests in the hour; by default one per 2,000 tokens. */
   requestsAt: (i: number, tokens: number) => number = (_i, tokens) => tokens / 2000,
   /** The first hours are a backfill (learned, nothing alerted), as a first deployment primes. */
@@ -53,7 +53,7 @@ export function replaySeries(
         ? [
             {
               ...id,
-              model,
+              model: typeof model === 'string' ? model : model(i),
               inputTokens: Math.round(tokens * 0.75),
               cachedInputTokens: 0,
               outputTokens: tokens - Math.round(tokens * 0.75),
