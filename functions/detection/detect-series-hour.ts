@@ -75,6 +75,12 @@ const PRICE_MIX_SPREAD = 0.2;
 const RECENT_HOURS = 48;
 /** A recurrence: the same hour yesterday or last week had at least this share of this hour's tokens. */
 const RECURRENCE_SHARE = 0.5;
+/**
+ * ... and itself that share of the way to minRatio above today's baseline, if it was not elevated when
+ * seen: a weekly job a little bigger than last week is no incident because last week's run was judged
+ * just under the bar.
+ */
+const RECURRENCE_FLOOR_SHARE = 0.5;
 /** Silent this long, a key is dormant: waking up with material usage is a spike. */
 export const DORMANT_HOURS = 14 * 24;
 /** Hours of use a key needs before relative alerts: fewer say little about its level. */
@@ -260,7 +266,7 @@ function step(
   // Elevated hours (above half the thresholds) teach nothing once warm: the first hours of a ramp or a
   // step must not widen the band the next hours are judged by.
   const anomalous = a.elevated;
-  const recurring = a.elevated && isRecurrence(state, hour, m.tokens, a.expected.tokens * cfg.minRatio);
+  const recurring = a.elevated && isRecurrence(state, hour, m.tokens, a.expected.tokens, cfg);
   if (inIncident && !frozen) learn(state, hour, m.tokens, 'free');
   else if (!inIncident && !(warm && a.elevated && !recurring)) learn(state, hour, m.tokens, 'clipped');
   // A one-hour burst the series came back from is part of its normal behaviour: learned late, so a
@@ -419,9 +425,7 @@ export function assess(
       ) &&
     ratio >= cfg.minRatio;
   const opening =
-    (unusual || sustained || bloated) &&
-    material(1) &&
-    !isRecurrence(state, hour, x, expected.tokens * cfg.minRatio);
+    (unusual || sustained || bloated) && material(1) && !isRecurrence(state, hour, x, expected.tokens, cfg);
   return { expected, usdExpected, excessTokens, excessUsd, unusual, opening, elevated, logRatio };
 }
 
@@ -436,15 +440,22 @@ export function distance(ratio: number, sigma: number): number {
 
 /**
  * The same hour yesterday or last week was about as high and itself above the baseline (elevated when it
- * was seen, or past the spike floor now): a recurring job (nightly, weekly), not an incident.
+ * was seen, or half-way to minRatio above today's): a recurring job (nightly, weekly), not an incident.
  */
-export function isRecurrence(state: SeriesState, hour: number, tokens: number, spikeFloor: number): boolean {
+export function isRecurrence(
+  state: SeriesState,
+  hour: number,
+  tokens: number,
+  expectedTokens: number,
+  cfg: DetectionConfig,
+): boolean {
+  const floor = expectedTokens * (1 + (cfg.minRatio - 1) * RECURRENCE_FLOOR_SHARE);
   for (const back of [24, RING_HOURS]) {
     const then = hour - back;
     if (then < state.firstHour || then <= state.lastHour - RING_HOURS) continue;
     const before = dequantizeTokens(state.ring[then % RING_HOURS] ?? 0);
     const elevatedThen = state.ringAnomalous[then % RING_HOURS] === true;
-    if (before >= RECURRENCE_SHARE * tokens && (elevatedThen || before >= spikeFloor)) return true;
+    if (before >= RECURRENCE_SHARE * tokens && (elevatedThen || before >= floor)) return true;
   }
   return false;
 }

@@ -50,6 +50,26 @@ describe('detectSeriesHour: spikes', () => {
     expect(spikes(alerts)).toEqual([]);
   });
 
+  it('stays silent for a weekly job bigger than last week, whose last run was judged just under the bar', () => {
+    // A key at 1M an hour, 1.5x up or down on alternate days, with a two-hour job on Wednesdays from
+    // 14:00: 2.2M in week 3 (within its swings), 4M in week 4 (elevated two hours in a row, as a step).
+    const jobWeek3 = 3 * WEEK + 2 * DAY_HOURS + 14;
+    const jobWeek4 = jobWeek3 + WEEK;
+    const job = (i: number, start: number) => i >= start && i < start + 2;
+    const replay = (week3: number) => {
+      const level = (i: number) =>
+        job(i, jobWeek3)
+          ? week3
+          : job(i, jobWeek4)
+            ? 4_000_000
+            : 1_000_000 * (Math.floor(i / DAY_HOURS) % 2 ? 1.5 : 1 / 1.5);
+      return spikes(replaySeries(level, jobWeek4 + 6).alerts).map((a) => hourOf(a) - jobWeek4);
+    };
+    expect(replay(2_200_000)).toEqual([]);
+    // Without last week's run, the same two hours page.
+    expect(replay(1_000_000)).toEqual([1]);
+  });
+
   it('stays silent when summer time ends and the working day moves an hour later in UTC', () => {
     // New York: UTC-4 for three weeks, then UTC-5 from a Sunday on.
     const summer = businessHours(2_000_000, 9, -4);
