@@ -119,7 +119,7 @@ const HUBER_PER_REQUEST = 2.5;
  * An hour of fewer requests than this says little of a key's traffic: one large prompt can make it. Alone
  * it opens nothing (a runaway loop or a leaked key makes many calls), nor does it show prompt bloat.
  */
-export const FEW_REQUESTS = 10;
+const FEW_REQUESTS = 10;
 /** Prompt bloat: tokens per request at least this many times the usual. */
 const BLOAT_RATIO = 3;
 /**
