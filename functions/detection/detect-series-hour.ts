@@ -120,8 +120,11 @@ const HUBER_PER_REQUEST = 2.5;
  * it opens nothing (a runaway loop or a leaked key makes many calls), nor does it show prompt bloat.
  */
 const FEW_REQUESTS = 10;
-/** Prompt bloat: tokens per request at least this many times the usual. */
-const BLOAT_RATIO = 3;
+/**
+ * Prompt bloat: tokens per request at least this many times the usual (bloat runs at 5-10x; 3x is what a
+ * job's or another model's larger requests can make of a key's mix).
+ */
+const BLOAT_RATIO = 4;
 /**
  * ... and at least `sensitivity` of its usual deviations (as sigmas) away, with tokens past minRatio (not
  * only half-way: a nightly job's larger requests look the same on a night it runs twice as long).

@@ -323,6 +323,16 @@ describe('detectSeriesHour: steps, ramps, sparse keys and cheap models', () => {
     expect(spikes(widely).map((a) => hourOf(a) - start)).toEqual([1]);
   });
 
+  it('takes 3.5x tokens per request at 3.5x tokens for a level shift, not bloat: it opens in its second hour', () => {
+    const noise = steady(52);
+    const r = rng(53);
+    const requests = () => 500 * (0.9 + 0.2 * r());
+    const level = (i: number) => (i >= start ? 3.5 : 1) * 2000 * requests() * (noise() / 1_000_000);
+    const requestsAt = (i: number, tokens: number) => tokens / (2000 * (i >= start ? 3.5 : 1));
+    const { alerts } = replaySeries(level, start + 3, {}, undefined, undefined, requestsAt);
+    expect(spikes(alerts).map((a) => hourOf(a) - start)).toEqual([1]);
+  });
+
   it('takes tokens per request several times the usual for no bloat while total tokens stay under minRatio', () => {
     // A job's larger requests on a night it runs long: 4x tokens per request, total tokens 2x.
     const noise = steady(50);
