@@ -364,9 +364,9 @@ export function assess(
     const usdOffset = LOG_OFFSET * usdRate;
     const usdRatio = usdOffset > 0 ? (m.usd + usdOffset) / (usdExpected + usdOffset) : ratio;
     const relative = (k: number) =>
-      (distance(ratio, e.sigma) >= cfg.sensitivity * k && ratio >= 1 + (cfg.minRatio - 1) * k) ||
+      (distance(ratio, e.sigma) >= cfg.sensitivity * k && ratio >= partWayToMinRatio(cfg, k)) ||
       (distance(usdRatio, e.sigma + PRICE_MIX_SPREAD) >= cfg.sensitivity * k &&
-        usdRatio >= 1 + (cfg.minRatio - 1) * k &&
+        usdRatio >= partWayToMinRatio(cfg, k) &&
         ratio >= cfg.minRatio);
     return { ratio, usdExpected, usdRatio, relative };
   };
@@ -432,6 +432,11 @@ export function assess(
   return { expected, usdExpected, excessTokens, excessUsd, unusual, opening, elevated, logRatio };
 }
 
+/** The ratio `share` of the way from 1 to minRatio: the bar a share of the thresholds sets. */
+function partWayToMinRatio(cfg: DetectionConfig, share: number): number {
+  return 1 + (cfg.minRatio - 1) * share;
+}
+
 /**
  * Robust distance of an hour above its baseline, in scaled spreads, measured on tokens (not their
  * logarithm): the ratio's excess over 1 in units of the series' typical relative swing. A smooth series
@@ -452,7 +457,7 @@ export function isRecurrence(
   expectedTokens: number,
   cfg: DetectionConfig,
 ): boolean {
-  const floor = expectedTokens * (1 + (cfg.minRatio - 1) * RECURRENCE_FLOOR_SHARE);
+  const floor = expectedTokens * partWayToMinRatio(cfg, RECURRENCE_FLOOR_SHARE);
   for (const back of [24, RING_HOURS]) {
     const then = hour - back;
     if (then < state.firstHour || then <= state.lastHour - RING_HOURS) continue;
