@@ -412,7 +412,7 @@ export function assess(
   const shiftPast =
     (logRatio + (hour - 1 === state.lastHour ? state.lastLogRatio : 0)) / 2 >=
     (BURST_MARGIN * state.burstPeak) / Math.SQRT2;
-  const sustained = elevated && !young && previousElevated(state, hour) && shiftPast && besideUsual(0.5);
+  const sustained = elevated && !young && shiftBegan(state, hour) && shiftPast && besideUsual(0.5);
   // Prompt bloat: each request carries several times its usual tokens at about the usual request count,
   // a change in kind that total tokens show late on a noisy or sparse key.
   const perRequest = m.requests > 0 ? x / m.requests : 0;
@@ -524,10 +524,14 @@ function settlePendingBurst(state: SeriesState, hour: number, tokens: number): v
   state.pendingBurst = 0;
 }
 
-function previousElevated(state: SeriesState, hour: number): boolean {
+/** The hour before was elevated, and not as a recurring job's hour (its log ratio was kept at most 0). */
+function shiftBegan(state: SeriesState, hour: number): boolean {
   const then = hour - 1;
   return (
-    then >= state.firstHour && then === state.lastHour && state.ringAnomalous[then % RING_HOURS] === true
+    then >= state.firstHour &&
+    then === state.lastHour &&
+    state.ringAnomalous[then % RING_HOURS] === true &&
+    state.lastLogRatio > 0
   );
 }
 

@@ -270,6 +270,21 @@ describe('detectSeriesHour: steps, ramps, sparse keys and cheap models', () => {
     expect(opened.map((a) => hourOf(a) - start)).toEqual([1]);
   });
 
+  it('takes an hour of a weekly job for no first hour of a level shift: an overrun pages once it lasts', () => {
+    // A key at 1M an hour with a one-hour job on Wednesdays at 14:00 (3M). In week 4 the job runs over,
+    // at 3M, for `overrun` more hours: the recurring hour and one more are no shift, two more are.
+    const noise = steady(31);
+    const jobAt = (week: number) => week * WEEK + 2 * DAY_HOURS + 14;
+    const replay = (overrun: number) => {
+      const job = (i: number) =>
+        [0, 1, 2].some((w) => i === jobAt(w)) || (i >= jobAt(3) && i <= jobAt(3) + overrun);
+      const level = (i: number) => (job(i) ? 3 : 1) * noise();
+      return spikes(replaySeries(level, jobAt(3) + 8).alerts).map((a) => hourOf(a) - jobAt(3));
+    };
+    expect(replay(1)).toEqual([]);
+    expect(replay(2)).toEqual([2]);
+  });
+
   it('pages a jump in tokens onto a pricier model at once, not its usual tokens on it', () => {
     // A key on gpt-4o-mini; in one hour its traffic runs on gpt-4o (about 16x the price per token).
     const opened = (times: number, model: string) =>
