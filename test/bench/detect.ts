@@ -2,10 +2,11 @@
 // (replayHistory over a UsageSource, the first week priming baselines, the same HourEvaluator as the
 // Lambda on an embedded DynamoDB from an empty state), writes the alert records as JSON Lines, scores
 // them with ../shared/bench/score.mjs and says per target whether it is met. Organizations come from the
-// project's simulator (--seeds) and from an independently written generator (--independent-seeds,
-// independent-org.ts), judged against the same targets and reported apart; an empty list skips one.
+// project's simulator (--seeds), from an independently written generator (--independent-seeds,
+// independent-org.ts) and from one written blind, from ../shared/bench/README.md alone (--blind-seeds,
+// blind-org.ts), each judged against the same targets and reported apart; an empty list skips one.
 //   node test/bench/detect.ts [--realworld-only] [--sim-only] [--seeds 1,2,3] [--independent-seeds 11,...,16]
-//                             [--out DIR]
+//                             [--blind-seeds 1,2,3] [--out DIR]
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -27,12 +28,14 @@ import { independentOrganization } from './independent-org.ts';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const shared = path.resolve(repo, '../shared/bench');
+const node = path.join(repo, 'node_modules/.bin/node');
 const { values: args } = parseArgs({
   options: {
     'realworld-only': { type: 'boolean', default: false },
     'sim-only': { type: 'boolean', default: false },
     seeds: { type: 'string', default: '1,2,3' },
     'independent-seeds': { type: 'string', default: '11,12,13,14,15,16' },
+    'blind-seeds': { type: 'string', default: '1,2,3' },
     out: { type: 'string', default: '/tmp/usage-sentinel-bench' },
   },
 });
@@ -84,7 +87,6 @@ async function replay(
 }
 
 function score(labels: string, alerts: string): Score {
-  const node = path.join(repo, 'node_modules/.bin/node');
   const res = spawnSync(
     node,
     [path.join(shared, 'score.mjs'), '--labels', labels, '--alerts', alerts, '--json'],
@@ -107,16 +109,17 @@ function report(name: string, s: Score, seconds: number): void {
   if (s.false_examples.length) console.log(`  false e.g.: ${s.false_examples.slice(0, 5).join('; ')}`);
 }
 
-async function realWorld(): Promise<Score> {
-  const dir = path.join(shared, 'realworld');
-  const labelsFile = path.join(dir, 'labels.json');
-  // The range backtest --input takes: the file's own first to last hour.
+/** Replays and scores a folder of usage pages and labels, over the range backtest --input takes. */
+async function pagesAndLabels(dir: string, name: string, title: string): Promise<Score> {
   const pages = new UsagePagesFile(path.join(dir, 'usage-pages.jsonl'));
-  const { file, seconds } = await replay('realworld', pages, { start: pages.start, end: pages.end });
-  const s = score(labelsFile, file);
-  report('real-world (26 series)', s, seconds);
+  const { file, seconds } = await replay(name, pages, { start: pages.start, end: pages.end });
+  const s = score(path.join(dir, 'labels.json'), file);
+  report(title, s, seconds);
   return s;
 }
+
+const realWorld = (): Promise<Score> =>
+  pagesAndLabels(path.join(shared, 'realworld'), 'realworld', 'real-world (26 series)');
 
 interface SimulatedOrg {
   start: number;
@@ -186,6 +189,24 @@ const independent = (): Promise<Score[]> =>
     title: 'independent generator',
   });
 
+/** The blind generator writes its organizations as files: pages, labels and what it drew (truth.json). */
+async function blind(): Promise<Score[]> {
+  const scores: Score[] = [];
+  for (const seed of seedList(args['blind-seeds'])) {
+    const dir = path.join(args.out, `blind-${seed}`);
+    const res = spawnSync(
+      node,
+      [path.join(repo, 'test/bench/blind-org.ts'), '--seed', String(seed), '--out', dir],
+      { encoding: 'utf8' },
+    );
+    if (res.status !== 0) throw new Error(`blind-org.ts failed: ${res.stderr}`);
+    scores.push(
+      await pagesAndLabels(dir, `blind-${seed}`, `blind generator seed ${seed} (about 150 keys, 5 weeks)`),
+    );
+  }
+  return scores;
+}
+
 /** The project's targets (issue "Baselines and spike detection that people trust"). */
 const BEST_SIMPLE_F1 = 0.4;
 const verdict = (met: boolean): string => (met ? 'met' : 'NOT MET');
@@ -193,6 +214,7 @@ const verdict = (met: boolean): string => (met ? 'met' : 'NOT MET');
 const real = args['sim-only'] ? undefined : await realWorld();
 const sims = args['realworld-only'] ? [] : await simulated();
 const indeps = args['realworld-only'] ? [] : await independent();
+const blinds = args['realworld-only'] ? [] : await blind();
 console.log('\ntargets:');
 if (real) {
   const f1Target = 1.25 * BEST_SIMPLE_F1;
@@ -230,3 +252,4 @@ function generatedTargets(name: string, scores: Score[]): void {
 }
 generatedTargets('simulated', sims);
 generatedTargets('independent generator', indeps);
+generatedTargets('blind generator', blinds);
