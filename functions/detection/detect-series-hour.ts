@@ -23,12 +23,14 @@
 // rarely used hours (see baseline.ts), so a sparse key's usual burst is no spike but a day key
 // running through the night is. While an incident is open the baseline does not learn (for up to two
 // days; a longer one is accepted as the new level), and it resolves once the series has been back
-// within its baseline for `recoveryHours` hours in a row.
+// within its baseline for `recoveryHours` hours in a row. A short incident that stayed cheap (under $5 of
+// excess) then counts among the series' bursts, so a key whose routine runs page once does not page for
+// each of them; a costly one never does.
 import type { DetectionConfig } from '../config/config-schema.ts';
 import type { Alert, AlertType } from '../core/alert.ts';
 import { HOUR_SECONDS } from '../core/usage.ts';
 import { type Expectation, expectation, LOG_OFFSET, learn, slotOf, toLog } from './baseline.ts';
-import { type AlertFigures, makeAlert, severityAt, severityIndex } from './incident.ts';
+import { type AlertFigures, makeAlert, SEVERITY_FLOORS_USD, severityAt, severityIndex } from './incident.ts';
 import { emptyMetrics, type SeriesHourMetrics } from './series-metrics.ts';
 import {
   cloneSeriesState,
@@ -108,6 +110,10 @@ export const BURST_SLOT_MIN_HOURS = 2;
  * moved by an hour, or a new one), so one shifted job does not blind a key to its next incident.
  */
 const BURST_HOLD_LOG_RATIO = Math.log(10);
+/** A routine burst: an incident of at most this many elevated hours ... */
+const ROUTINE_BURST_HOURS = 6;
+/** ... whose excess cost stayed under the medium severity's floor ($5). */
+const ROUTINE_BURST_MAX_USD = SEVERITY_FLOORS_USD[1] ?? 5;
 /** An opening hour must be this share of the way to the relative thresholds above the hours beside it. */
 const NEIGHBOUR_SHARE = 0.5;
 /** Tokens per request learn this fast (about a day of hours), and so does their spread. */
@@ -240,6 +246,8 @@ function step(
       incident.normalStreak += 1;
       if (incident.normalStreak >= cfg.recoveryHours) {
         state.incident = null;
+        if (routineBurst(incident))
+          state.burstPeak = Math.max(state.burstPeak, incidentPeak(state, incident));
         if (input.notifications.recoveryNotices && !priming) {
           drafts.push({
             ...incidentDraft(base, 'resolved', incident, incident.alertedSeverity),
@@ -473,6 +481,27 @@ function recentPeak(state: SeriesState, hour: number): number {
   let peak = 0;
   for (let h = Math.max(state.firstHour, hour - RING_HOURS, state.lastHour - RING_HOURS + 1); h < hour; h++)
     peak = Math.max(peak, dequantizeTokens(state.ring[h % RING_HOURS] ?? 0));
+  return peak;
+}
+
+/**
+ * A short incident that stayed cheap (a key's evaluation run or small batch, paged once): once over, it
+ * counts among the key's bursts, so an hour no larger does not page again alone. A costly one never does.
+ */
+function routineBurst(incident: IncidentState): boolean {
+  return (
+    incident.lastAbnormalHour - incident.startHour + 1 <= ROUTINE_BURST_HOURS &&
+    incident.excessUsd < ROUTINE_BURST_MAX_USD
+  );
+}
+
+/** The largest ln(observed / expected) of an incident's elevated hours, read back from the week kept. */
+function incidentPeak(state: SeriesState, incident: IncidentState): number {
+  let peak = 0;
+  for (let h = incident.startHour; h <= incident.lastAbnormalHour; h++) {
+    const tokens = dequantizeTokens(state.ring[h % RING_HOURS] ?? 0);
+    peak = Math.max(peak, Math.log((tokens + LOG_OFFSET) / (expectation(state, h).tokens + LOG_OFFSET)));
+  }
   return peak;
 }
 

@@ -471,4 +471,17 @@ describe('detectSeriesHour: calibrated to the series', () => {
     const { alerts } = replaySeries((i) => (i === at ? 8_000_000 : level(i)), at + 3);
     expect(spikes(alerts).map(hourOf)).toEqual([at]);
   });
+
+  it("pages a cheap key's routine run once, a costly key's each time", () => {
+    // A key at ~200k tokens an hour with an hour at 10x now and then (a CI pipeline's evaluation run):
+    // about 1.8M tokens over, under $0.50 on gpt-4o-mini, about $8 on gpt-4o.
+    const runs = [2 * WEEK + DAY_HOURS + 10, 2 * WEEK + 2 * DAY_HOURS + 15, 2 * WEEK + 3 * DAY_HOURS + 3];
+    const opened = (model: string) => {
+      const r = rng(53);
+      const level = (i: number) => 200_000 * noise(r) * (runs.includes(i) ? 10 : 1);
+      return spikes(replaySeries(level, 4 * WEEK, {}, undefined, model).alerts).map(hourOf);
+    };
+    expect(opened('gpt-4o-mini')).toEqual([runs[0]]);
+    expect(opened('gpt-4o')).toEqual(runs);
+  });
 });
