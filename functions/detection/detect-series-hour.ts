@@ -495,7 +495,7 @@ function routineBurst(incident: IncidentState): boolean {
   );
 }
 
-/** The largest ln(observed / expected) of an incident's elevated hours, read back from the week kept. */
+/** The largest ln(observed / expected) of an incident's hours, read back from the week kept. */
 function incidentPeak(state: SeriesState, incident: IncidentState): number {
   let peak = 0;
   for (let h = incident.startHour; h <= incident.lastAbnormalHour; h++) {
