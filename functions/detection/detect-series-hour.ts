@@ -251,7 +251,7 @@ function step(
         if (input.notifications.recoveryNotices && !priming) {
           drafts.push({
             ...incidentDraft(base, 'resolved', incident, incident.alertedSeverity),
-            durationHours: incident.lastAbnormalHour - incident.startHour + 1,
+            durationHours: incidentHours(incident),
           });
         }
       }
@@ -489,10 +489,12 @@ function recentPeak(state: SeriesState, hour: number): number {
  * counts among the key's bursts, so an hour no larger does not page again alone. A costly one never does.
  */
 function routineBurst(incident: IncidentState): boolean {
-  return (
-    incident.lastAbnormalHour - incident.startHour + 1 <= ROUTINE_BURST_HOURS &&
-    incident.excessUsd < ROUTINE_BURST_MAX_USD
-  );
+  return incidentHours(incident) <= ROUTINE_BURST_HOURS && incident.excessUsd < ROUTINE_BURST_MAX_USD;
+}
+
+/** From an incident's first hour to its last elevated one: what the recovery notice gives as its duration. */
+function incidentHours(incident: IncidentState): number {
+  return incident.lastAbnormalHour - incident.startHour + 1;
 }
 
 /** The largest ln(observed / expected) of an incident's hours, read back from the week kept. */
@@ -500,7 +502,7 @@ function incidentPeak(state: SeriesState, incident: IncidentState): number {
   let peak = 0;
   for (let h = incident.startHour; h <= incident.lastAbnormalHour; h++) {
     const tokens = dequantizeTokens(state.ring[h % RING_HOURS] ?? 0);
-    peak = Math.max(peak, Math.log((tokens + LOG_OFFSET) / (expectation(state, h).tokens + LOG_OFFSET)));
+    peak = Math.max(peak, toLog(tokens) - toLog(expectation(state, h).tokens));
   }
   return peak;
 }
