@@ -249,6 +249,23 @@ function generatedTargets(name: string, scores: Score[]): void {
     `  ${name}, all ${scores.length} seeds together: recall ${(caught / incidents).toFixed(3)} (${caught}/${incidents}), ` +
       `false alerts ${meanFalse.toFixed(2)} per 100 series-weeks (mean)`,
   );
+  console.log(`    by kind: ${pooledByKind(scores)}`);
+}
+
+/** Caught / labelled per kind of incident over all seeds: which kinds the misses are. */
+function pooledByKind(scores: Score[]): string {
+  const kinds = new Map<string, { caught: number; incidents: number }>();
+  for (const s of scores) {
+    for (const [kind, text] of Object.entries(s.by_kind)) {
+      const [caught = 0, incidents = 0] = text.split('/').map(Number);
+      const k = kinds.get(kind) ?? { caught: 0, incidents: 0 };
+      kinds.set(kind, { caught: k.caught + caught, incidents: k.incidents + incidents });
+    }
+  }
+  return [...kinds]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([kind, k]) => `${kind} ${k.caught}/${k.incidents}`)
+    .join(', ');
 }
 generatedTargets('simulated', sims);
 generatedTargets('independent generator', indeps);
