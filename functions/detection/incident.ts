@@ -1,8 +1,9 @@
-// Severity levels, deterministic alert ids and the alert's shape for one series' hour.
+// Severity levels, an incident's duration, deterministic alert ids and the alert's shape for one series' hour.
 import { createHash } from 'node:crypto';
 import { type Alert, type AlertType, SEVERITIES, type Severity } from '../core/alert.ts';
 import { HOUR_SECONDS } from '../core/usage.ts';
 import { seriesKey } from './series-metrics.ts';
+import type { IncidentState } from './series-state.ts';
 
 /**
  * Severity from the estimated USD over the baseline in the hour:
@@ -15,6 +16,11 @@ export function severityIndex(excessUsd: number): number {
   for (let i = 0; i < SEVERITY_FLOORS_USD.length; i++)
     if (excessUsd >= (SEVERITY_FLOORS_USD[i] ?? 0)) level = i;
   return level;
+}
+
+/** From an incident's first hour to its last elevated one: what the recovery notice gives as its duration. */
+export function incidentHours(incident: IncidentState): number {
+  return incident.lastAbnormalHour - incident.startHour + 1;
 }
 
 export const severityAt = (index: number): Severity => SEVERITIES[Math.min(3, Math.max(0, index))] ?? 'low';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DORMANT_HOURS } from '../../functions/detection/detect-series-hour.ts';
+import { DORMANT_HOURS } from '../../functions/detection/assess-hour.ts';
 import { businessHours, DAY_HOURS, hourOf, openings, replaySeries, rng, spikes } from './series-fixtures.ts';
 
 const WEEK = 7 * DAY_HOURS;

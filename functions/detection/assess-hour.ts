@@ -1,0 +1,141 @@
+// Judges one hour of a series against its baseline: how far off it is, whether it is material, and
+// whether it opens an incident or keeps one going.
+//
+// An hour opens an incident when it is far above its seasonal baseline by every measure configured
+// (robust distance, ratio, the single-hour ratio, excess tokens, excess USD) and is not a recurrence
+// (the same hour yesterday or last week was as high: nightly and weekly jobs), or when it and the
+// hour before are both above half the thresholds (a level shift: steps and ramps). Either must also
+// stand above the usual level of the hours beside it, so summer time or a job an hour late pages no
+// one. Both are calibrated to the series itself: an hour must also top the series' recent bursts by a
+// margin (see burst-peak.ts), and a level shift's two-hour mean that peak over sqrt(2). One hour of fewer
+// than a few requests opens nothing alone: a few large prompts make it, where a runaway loop or a leaked
+// key makes many calls. Prompt bloat (tokens per request several times the usual, judged against the
+// key's own spread of request sizes) opens at minRatio, without the distance, the single-hour ratio or
+// the burst peak. A key with only a few hours of use has no level yet (after a week, its last week's
+// peak stands for one), and an hour the key is rarely used in is judged against that peak too: minRatio
+// times it is far enough. The baseline is the level when used, scaled down a little in rarely used
+// hours (see baseline.ts), so a sparse key's usual burst is no spike but a day key running through the
+// night is.
+import type { DetectionConfig } from '../config/config-schema.ts';
+import { type Expectation, expectation, LOG_OFFSET } from './baseline.ts';
+import { BURST_MARGIN } from './burst-peak.ts';
+import { isRecurrence } from './recurrence.ts';
+import type { SeriesHourMetrics } from './series-metrics.ts';
+import { recentPeak } from './series-ring.ts';
+import { RING_HOURS, type SeriesState } from './series-state.ts';
+import { distance, partWayToMinRatio } from './thresholds.ts';
+import { fewRequests, requestsBloated } from './unit-rates.ts';
+
+/** Cost per token drifts with the model mix: USD gets this much more spread than tokens. */
+const PRICE_MIX_SPREAD = 0.2;
+/** Silent this long, a key is dormant: waking up with material usage is a spike. */
+export const DORMANT_HOURS = 14 * 24;
+/** Hours of use a key needs before relative alerts: fewer say little about its level. */
+export const MIN_USED_HOURS = 8;
+/** An hour of the day used in fewer than this share of days is rarely used (a sparse key, a day key's night). */
+const SPARSE_USE = 0.5;
+/** An opening hour must be this share of the way to the relative thresholds above the hours beside it. */
+const NEIGHBOUR_SHARE = 0.5;
+
+export interface Assessment {
+  expected: Expectation;
+  usdExpected: number;
+  excessTokens: number;
+  excessUsd: number;
+  /** Far off the baseline by the relative measures (distance and ratio), however small in absolute terms. */
+  unusual: boolean;
+  /** Crosses every opening threshold and is no recurrence. */
+  opening: boolean;
+  /** Above half the thresholds: an open incident is still going on. */
+  elevated: boolean;
+  /** ln(observed / expected), with the log offset: what the burst peak tracks. */
+  logRatio: number;
+}
+
+export function assess(
+  state: SeriesState,
+  m: SeriesHourMetrics,
+  hour: number,
+  cfg: DetectionConfig,
+): Assessment {
+  const dormant = hour - state.lastSeenHour > DORMANT_HOURS;
+  // A key silent for weeks is expected to stay silent: any material use is news.
+  const expectedAt = (h: number): Expectation =>
+    dormant ? { ...expectation(state, h), tokens: 0 } : expectation(state, h);
+  const expected = expectedAt(hour);
+  const x = m.tokens;
+  const usdRate = state.usdPerToken > 0 ? state.usdPerToken : x > 0 ? m.usd / x : 0;
+  // The same measures on estimated USD catch a leak on a pricier model, with tokens past minRatio too: at
+  // about its usual tokens, a key's cost per token is its model mix varying from hour to hour.
+  const measure = (e: Expectation) => {
+    const ratio = (x + LOG_OFFSET) / (e.tokens + LOG_OFFSET);
+    const usdExpected = e.tokens * usdRate;
+    const usdOffset = LOG_OFFSET * usdRate;
+    const usdRatio = usdOffset > 0 ? (m.usd + usdOffset) / (usdExpected + usdOffset) : ratio;
+    const relative = (k: number) =>
+      (distance(ratio, e.sigma) >= cfg.sensitivity * k && ratio >= partWayToMinRatio(cfg, k)) ||
+      (distance(usdRatio, e.sigma + PRICE_MIX_SPREAD) >= cfg.sensitivity * k &&
+        usdRatio >= partWayToMinRatio(cfg, k) &&
+        ratio >= cfg.minRatio);
+    return { ratio, usdExpected, usdRatio, relative };
+  };
+  const { ratio, usdExpected, usdRatio, relative } = measure(expected);
+  const excessTokens = x - expected.tokens;
+  const excessUsd = m.usd - usdExpected;
+  // Summer time moves a working day by an hour twice a year, and jobs run an hour late: an opening hour
+  // must also be well above the usual level of the hours beside it (half-way to every relative
+  // threshold), so a day that starts or ends an hour off is no spike. A flat key's neighbours are its
+  // own level, and change nothing.
+  const besideUsual = (k: number) =>
+    measure(expectedAt(hour - 1)).relative(k * NEIGHBOUR_SHARE) &&
+    measure(expectedAt(hour + 1)).relative(k * NEIGHBOUR_SHARE);
+  const material = (k: number) =>
+    excessUsd >= cfg.minExcessUsd * k &&
+    (excessTokens >= cfg.minExcessTokens * k || (usdRatio >= cfg.minRatio && x >= cfg.minExcessTokens * k));
+  // Evidence: a key with only a few hours of use has no level to be far from yet (its first material
+  // hours are the new_key rule's) unless a week or more has shown how little it is used: then its last
+  // week's peak is its level. An hour the key is rarely used in (a sparse key, a day key's night) is
+  // judged against that peak too, so bursts, once seen, are not news each time they come back; and once
+  // the key has a week of history, an hour that far past its peak is far enough off whatever the spread
+  // of its used hours (a key used now and then, running all night at three times its busiest hour).
+  const weekSeen = hour - state.firstHour >= RING_HOURS;
+  let passedPeak: boolean | undefined;
+  const pastPeak = () => (passedPeak ??= x >= cfg.minRatio * recentPeak(state, hour));
+  const young = state.usedHours < MIN_USED_HOURS && !(weekSeen && pastPeak());
+  const rareHour = expected.use < SPARSE_USE;
+  const overPeak = () => !rareHour || pastPeak();
+  const far = () => relative(1) || (rareHour && weekSeen && pastPeak());
+  const logRatio = Math.log(ratio);
+  // Calibrated to the series: past its own recent bursts (not in incidents) by a margin.
+  const pastBursts = Math.max(logRatio, Math.log(usdRatio)) >= BURST_MARGIN * state.burstPeak;
+  // One hour alone must be a clear jump (loops run at 5x and more) made by many calls; a gentler rise, or
+  // a few large prompts, pages once a second hour confirms it, as a level shift, so the odd busy hour of a
+  // smooth key, or of a small key making a handful of calls, is no page.
+  const alone = Math.max(ratio, usdRatio) >= cfg.singleHourRatio && !fewRequests(m);
+  // Cheapest first: an empty or ordinary hour (most gap-filled hours of a sparse key) never reads the peak.
+  const unusual = alone && !young && pastBursts && far() && overPeak() && besideUsual(1);
+  const elevated = relative(0.5) && material(0.5);
+  // A level shift: elevated this hour and the hour before it, so a step or a ramp too gentle for one
+  // hour's test opens in its second hour, before it can be learned as normal.
+  const shiftPast =
+    (logRatio + (hour - 1 === state.lastHour ? state.lastLogRatio : 0)) / 2 >=
+    (BURST_MARGIN * state.burstPeak) / Math.SQRT2;
+  const sustained = elevated && !young && shiftBegan(state, hour) && shiftPast && besideUsual(0.5);
+  // Prompt bloat: each request carries several times its usual tokens at about the usual request count,
+  // a change in kind that total tokens show late on a noisy or sparse key.
+  const bloated = !young && ratio >= cfg.minRatio && requestsBloated(state, m, cfg);
+  const opening =
+    (unusual || sustained || bloated) && material(1) && !isRecurrence(state, hour, x, expected.tokens, cfg);
+  return { expected, usdExpected, excessTokens, excessUsd, unusual, opening, elevated, logRatio };
+}
+
+/** The hour before was elevated, and not as a recurring job's hour (its log ratio was kept at most 0). */
+function shiftBegan(state: SeriesState, hour: number): boolean {
+  const then = hour - 1;
+  return (
+    then >= state.firstHour &&
+    then === state.lastHour &&
+    state.ringAnomalous[then % RING_HOURS] === true &&
+    state.lastLogRatio > 0
+  );
+}

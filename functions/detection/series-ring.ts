@@ -1,0 +1,29 @@
+// The week of raw hours a series keeps (its ring): read back for last week's peak, recurrences, an
+// incident's hours and the sparkline.
+import { RING_HOURS, type SeriesState } from './series-state.ts';
+import { dequantizeTokens } from './series-state-codec.ts';
+
+/** Sparkline length. */
+const RECENT_HOURS = 48;
+
+/** Tokens of an hour of the last week, as kept (quantized). */
+export function ringTokens(state: SeriesState, hour: number): number {
+  return dequantizeTokens(state.ring[hour % RING_HOURS] ?? 0);
+}
+
+/** The highest hour of the last week, whatever it was judged then. */
+export function recentPeak(state: SeriesState, hour: number): number {
+  let peak = 0;
+  for (let h = Math.max(state.firstHour, hour - RING_HOURS, state.lastHour - RING_HOURS + 1); h < hour; h++)
+    peak = Math.max(peak, ringTokens(state, h));
+  return peak;
+}
+
+/** The last RECENT_HOURS hours up to `hour`, oldest first: an alert's sparkline. */
+export function recentFromRing(state: SeriesState, hour: number): number[] {
+  const out: number[] = [];
+  for (let h = hour - RECENT_HOURS + 1; h <= hour; h++) {
+    out.push(h < state.firstHour ? 0 : ringTokens(state, h));
+  }
+  return out;
+}
