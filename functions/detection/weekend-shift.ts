@@ -6,8 +6,8 @@
 // fit the week kept best, if it beats UTC by a clear margin. The slots are then relearned from that week
 // under the new shift.
 import { learnSlot, slotOf, toLog } from './baseline.ts';
+import { ringTokens } from './series-ring.ts';
 import { RING_HOURS, type SeriesState, SLOT_COUNT } from './series-state.ts';
-import { dequantizeTokens } from './series-state-codec.ts';
 
 /** Shifts tried: the world's UTC offsets, whole hours. */
 const MIN_SHIFT = -12;
@@ -29,14 +29,13 @@ export function settleWeekend(state: SeriesState, hour: number): void {
   state.weekendShift = shift;
   for (const slots of [state.slotMean, state.slotSpread, state.slotCount, state.slotUse, state.slotSeen])
     slots.fill(0, 0, SLOT_COUNT);
-  for (let h = hour - RING_HOURS + 1; h <= hour; h++)
-    learnSlot(state, h, dequantizeTokens(state.ring[h % RING_HOURS] ?? 0), 'clipped');
+  for (let h = hour - RING_HOURS + 1; h <= hour; h++) learnSlot(state, h, ringTokens(state, h), 'clipped');
 }
 
 function bestShift(state: SeriesState, hour: number): number {
   const first = hour - RING_HOURS + 1;
   const week: number[] = [];
-  for (let h = first; h <= hour; h++) week.push(toLog(dequantizeTokens(state.ring[h % RING_HOURS] ?? 0)));
+  for (let h = first; h <= hour; h++) week.push(toLog(ringTokens(state, h)));
   // How badly the slots fit the week: the squared deviations from each slot's mean. Every shift puts
   // two days of each hour of day in the weekend, so the sums compare fairly.
   const misfit = (shift: number): number => {
