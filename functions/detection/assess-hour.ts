@@ -4,7 +4,8 @@
 // An hour opens an incident when it is far above its seasonal baseline by every measure configured
 // (robust distance, ratio, the single-hour ratio, excess tokens, excess USD) and is not a recurrence
 // (the same hour yesterday or last week was as high: nightly and weekly jobs), or when it and the
-// hour before are both above half the thresholds (a level shift: steps and ramps). Either must also
+// hour before are both above half the thresholds and this hour keeps at least half the tokens of the one
+// before (a level shift: steps hold and ramps rise, where a burst falls away). Either must also
 // stand above the usual level of the hours beside it, so summer time or a job an hour late pages no
 // one. Both are calibrated to the series itself: an hour must also top the series' recent bursts by a
 // margin (see burst-peak.ts), and a level shift's two-hour mean that peak over sqrt(2). One hour of fewer
@@ -21,7 +22,7 @@ import { type Expectation, expectation, LOG_OFFSET } from './baseline.ts';
 import { BURST_MARGIN } from './burst-peak.ts';
 import { isRecurrence } from './recurrence.ts';
 import type { SeriesHourMetrics } from './series-metrics.ts';
-import { recentPeak } from './series-ring.ts';
+import { recentPeak, ringTokens } from './series-ring.ts';
 import { RING_HOURS, type SeriesState } from './series-state.ts';
 import { distance, partWayToMinRatio } from './thresholds.ts';
 import { fewRequests, requestsBloated } from './unit-rates.ts';
@@ -36,6 +37,8 @@ export const MIN_USED_HOURS = 8;
 const SPARSE_USE = 0.5;
 /** An opening hour must be this share of the way to the relative thresholds above the hours beside it. */
 const NEIGHBOUR_SHARE = 0.5;
+/** A level shift's second hour keeps at least this share of the first hour's tokens. */
+const SHIFT_HOLD_SHARE = 0.5;
 
 export interface Assessment {
   expected: Expectation;
@@ -120,7 +123,10 @@ export function assess(
   const shiftPast =
     (logRatio + (hour - 1 === state.lastHour ? state.lastLogRatio : 0)) / 2 >=
     (BURST_MARGIN * state.burstPeak) / Math.SQRT2;
-  const sustained = elevated && !young && shiftBegan(state, hour) && shiftPast && besideUsual(0.5);
+  // A step holds and a ramp rises; a run that falls to less than half in its second hour is a burst
+  // ending, which the one-hour test has judged already.
+  const holds = x >= SHIFT_HOLD_SHARE * ringTokens(state, hour - 1);
+  const sustained = elevated && !young && shiftBegan(state, hour) && shiftPast && holds && besideUsual(0.5);
   // Prompt bloat: each request carries several times its usual tokens at about the usual request count,
   // a change in kind that total tokens show late on a noisy or sparse key.
   const bloated = !young && ratio >= cfg.minRatio && requestsBloated(state, m, cfg);

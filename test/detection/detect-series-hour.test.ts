@@ -270,6 +270,18 @@ describe('detectSeriesHour: steps, ramps, sparse keys and cheap models', () => {
     expect(opened.map((a) => hourOf(a) - start)).toEqual([1]);
   });
 
+  it('takes a two-hour run that falls to less than half in its second hour for a burst, not a level shift', () => {
+    // 3.8x (under singleHourRatio alone), then 1.85x: elevated both hours, but falling away. The same first
+    // hour followed by one that holds at 3x is a step, paged in its second hour.
+    const noise = steady(37);
+    const opened = (second: number) => {
+      const level = (i: number) => (i === start ? 3_800_000 : i === start + 1 ? second : noise());
+      return spikes(replaySeries(level, start + 6).alerts).map((a) => hourOf(a) - start);
+    };
+    expect(opened(1_850_000)).toEqual([]);
+    expect(opened(3_000_000)).toEqual([1]);
+  });
+
   it('takes an hour of a weekly job for no first hour of a level shift: an overrun pages once it lasts', () => {
     // A key at 1M an hour with a one-hour job on Wednesdays at 14:00 (3M). In week 4 the job runs over,
     // at 3M, for `overrun` more hours: the recurring hour and one more are no shift, two more are.
