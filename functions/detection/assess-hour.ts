@@ -4,8 +4,9 @@
 // An hour opens an incident when it is far above its seasonal baseline by every measure configured
 // (robust distance, ratio, the single-hour ratio, excess tokens, excess USD) and is not a recurrence
 // (the same hour yesterday or last week was as high: nightly and weekly jobs), or when it and the
-// hour before are both above half the thresholds and this hour keeps at least half the tokens of the one
-// before (a level shift: steps hold and ramps rise, where a burst falls away). Either must also
+// hour before are both above half the thresholds, this one 0.7 of the way to the distance (unless a third
+// elevated hour in a row), and it keeps at least half the tokens of the one before (a level shift: steps
+// hold and ramps rise, where a burst falls away). Either must also
 // stand above the usual level of the hours beside it, so summer time or a job an hour late pages no
 // one. Both are calibrated to the series itself: an hour must also top the series' recent bursts by a
 // margin (see burst-peak.ts), and a level shift's two-hour mean that peak over sqrt(2). One hour of fewer
@@ -39,6 +40,12 @@ const SPARSE_USE = 0.5;
 const NEIGHBOUR_SHARE = 0.5;
 /** A level shift's second hour keeps at least this share of the first hour's tokens. */
 const SHIFT_HOLD_SHARE = 0.5;
+/**
+ * A level shift's second hour must be this share of the sensitivity's distance above its baseline, where
+ * an incident going on needs half: two hours half-way off are a swinging key's busy afternoon. A third
+ * elevated hour in a row needs only half.
+ */
+const SHIFT_DISTANCE_SHARE = 0.7;
 
 export interface Assessment {
   expected: Expectation;
@@ -126,7 +133,10 @@ export function assess(
   // A step holds and a ramp rises; a run that falls to less than half in its second hour is a burst
   // ending, which the one-hour test has judged already.
   const holds = x >= SHIFT_HOLD_SHARE * ringTokens(state, hour - 1);
-  const sustained = elevated && !young && shiftBegan(state, hour) && shiftPast && holds && besideUsual(0.5);
+  const shiftFar =
+    distance(ratio, expected.sigma) >= cfg.sensitivity * SHIFT_DISTANCE_SHARE || elevatedAt(state, hour - 2);
+  const sustained =
+    elevated && shiftFar && !young && shiftBegan(state, hour) && shiftPast && holds && besideUsual(0.5);
   // Prompt bloat: each request carries several times its usual tokens at about the usual request count,
   // a change in kind that total tokens show late on a noisy or sparse key.
   const bloated = !young && ratio >= cfg.minRatio && requestsBloated(state, m, cfg);
@@ -138,10 +148,10 @@ export function assess(
 /** The hour before was elevated, and not as a recurring job's hour (its log ratio was kept at most 0). */
 function shiftBegan(state: SeriesState, hour: number): boolean {
   const then = hour - 1;
-  return (
-    then >= state.firstHour &&
-    then === state.lastHour &&
-    state.ringAnomalous[then % RING_HOURS] === true &&
-    state.lastLogRatio > 0
-  );
+  return then === state.lastHour && elevatedAt(state, then) && state.lastLogRatio > 0;
+}
+
+/** An hour of the week kept was elevated (above half the thresholds). */
+function elevatedAt(state: SeriesState, hour: number): boolean {
+  return hour >= state.firstHour && state.ringAnomalous[hour % RING_HOURS] === true;
 }

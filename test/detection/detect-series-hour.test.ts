@@ -52,7 +52,7 @@ describe('detectSeriesHour: spikes', () => {
 
   it('stays silent for a weekly job bigger than last week, whose last run was judged just under the bar', () => {
     // A key at 1M an hour, 1.5x up or down on alternate days, with a two-hour job on Wednesdays from
-    // 14:00: 2.2M in week 3 (within its swings), 4M in week 4 (elevated two hours in a row, as a step).
+    // 14:00: 2.5M in week 3 (within its swings), 5M in week 4 (elevated two hours in a row, as a step).
     const jobWeek3 = 3 * WEEK + 2 * DAY_HOURS + 14;
     const jobWeek4 = jobWeek3 + WEEK;
     const job = (i: number, start: number) => i >= start && i < start + 2;
@@ -61,11 +61,11 @@ describe('detectSeriesHour: spikes', () => {
         job(i, jobWeek3)
           ? week3
           : job(i, jobWeek4)
-            ? 4_000_000
+            ? 5_000_000
             : 1_000_000 * (Math.floor(i / DAY_HOURS) % 2 ? 1.5 : 1 / 1.5);
       return spikes(replaySeries(level, jobWeek4 + 6).alerts).map((a) => hourOf(a) - jobWeek4);
     };
-    expect(replay(2_200_000)).toEqual([]);
+    expect(replay(2_500_000)).toEqual([]);
     // Without last week's run, the same two hours page.
     expect(replay(1_000_000)).toEqual([1]);
   });
@@ -280,6 +280,21 @@ describe('detectSeriesHour: steps, ramps, sparse keys and cheap models', () => {
     };
     expect(opened(1_850_000)).toEqual([]);
     expect(opened(3_000_000)).toEqual([1]);
+  });
+
+  it("asks a level shift's second hour to stand well off a swinging key's baseline", () => {
+    // A key at 1M an hour, 1.5x up or down on alternate days. Two hours at 4M are elevated (half-way to
+    // every bar) but within 0.7 of the distance its swings allow: silent. At 5M they page in the second;
+    // at 4M, a third hour in a row pages.
+    const at = 3 * WEEK + 2 * DAY_HOURS + 14;
+    const opened = (tokens: number, hours: number) => {
+      const level = (i: number) =>
+        i >= at && i < at + hours ? tokens : 1_000_000 * (Math.floor(i / DAY_HOURS) % 2 ? 1.5 : 1 / 1.5);
+      return spikes(replaySeries(level, at + 6).alerts).map((a) => hourOf(a) - at);
+    };
+    expect(opened(4_000_000, 2)).toEqual([]);
+    expect(opened(5_000_000, 2)).toEqual([1]);
+    expect(opened(4_000_000, 3)).toEqual([2]);
   });
 
   it('takes an hour of a weekly job for no first hour of a level shift: an overrun pages once it lasts', () => {
