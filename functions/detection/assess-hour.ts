@@ -126,17 +126,19 @@ export function assess(
   const unusual = alone && !young && pastBursts && far() && overPeak() && besideUsual(1);
   const elevated = relative(0.5) && material(0.5);
   // A level shift: elevated this hour and the hour before it, so a step or a ramp too gentle for one
-  // hour's test opens in its second hour, before it can be learned as normal.
-  const shiftPast =
-    (logRatio + (hour - 1 === state.lastHour ? state.lastLogRatio : 0)) / 2 >=
-    (BURST_MARGIN * state.burstPeak) / Math.SQRT2;
-  // A step holds and a ramp rises; a run that falls to less than half in its second hour is a burst
-  // ending, which the one-hour test has judged already.
-  const holds = x >= SHIFT_HOLD_SHARE * ringTokens(state, hour - 1);
-  const shiftFar =
-    distance(ratio, expected.sigma) >= cfg.sensitivity * SHIFT_DISTANCE_SHARE || elevatedAt(state, hour - 2);
+  // hour's test opens in its second hour, before it can be learned as normal. The two hours' mean must top
+  // the series' bursts over sqrt(2). A step holds and a ramp rises, where a run falling to under half in its
+  // second hour is a burst ending, judged by the one-hour test already. On a swinging key, the second hour
+  // must stand further off than half the distance, or be the third elevated hour in a row.
   const sustained =
-    elevated && shiftFar && !young && shiftBegan(state, hour) && shiftPast && holds && besideUsual(0.5);
+    elevated &&
+    !young &&
+    shiftBegan(state, hour) &&
+    (logRatio + state.lastLogRatio) / 2 >= (BURST_MARGIN * state.burstPeak) / Math.SQRT2 &&
+    x >= SHIFT_HOLD_SHARE * ringTokens(state, hour - 1) &&
+    (distance(ratio, expected.sigma) >= cfg.sensitivity * SHIFT_DISTANCE_SHARE ||
+      elevatedAt(state, hour - 2)) &&
+    besideUsual(0.5);
   // Prompt bloat: each request carries several times its usual tokens at about the usual request count,
   // a change in kind that total tokens show late on a noisy or sparse key.
   const bloated = !young && ratio >= cfg.minRatio && requestsBloated(state, m, cfg);
