@@ -6,9 +6,8 @@
 // (the same hour yesterday or last week was as high: nightly and weekly jobs), or when it and the
 // hour before are both above half the thresholds, this one 0.7 of the way to the distance (unless a third
 // elevated hour in a row), and it keeps at least half the tokens of the one before (a level shift: steps
-// hold and ramps rise, where a burst falls away). Either must also
-// stand above the usual level of the hours beside it, so summer time or a job an hour late pages no
-// one. Both are calibrated to the series itself: an hour must also top the series' recent bursts by a
+// hold and ramps rise, where a burst falls away). Either must also stand above the usual level of the
+// hours beside it, so summer time or a job an hour late pages no one. Both are calibrated to the series itself: an hour must also top the series' recent bursts by a
 // margin (see burst-peak.ts), and a level shift's two-hour mean that peak over sqrt(2). One hour of fewer
 // than a few requests opens nothing alone: a few large prompts make it, where a runaway loop or a leaked
 // key makes many calls. Prompt bloat (tokens per request several times the usual, judged against the
