@@ -7,10 +7,10 @@
 // hour before are both above half the thresholds, this one 0.7 of the way to the distance (unless a third
 // elevated hour in a row), and it keeps at least half the tokens of the one before (a level shift: steps
 // hold and ramps rise, where a burst falls away). Either must also stand above the usual level of the
-// hours beside it, so summer time or a job an hour late pages no one. Both are calibrated to the series itself: an hour must also top the series' recent bursts by a
-// margin (see burst-peak.ts), and a level shift's two-hour mean that peak over sqrt(2). One hour of fewer
-// than a few requests opens nothing alone: a few large prompts make it, where a runaway loop or a leaked
-// key makes many calls. Prompt bloat (tokens per request several times the usual, judged against the
+// hours beside it, so summer time or a job an hour late pages no one. Both are calibrated to the series
+// itself: an hour must also top the series' recent bursts by a margin (see burst-peak.ts), and a level
+// shift's two-hour mean that peak over sqrt(2). One hour of fewer than a few requests opens nothing
+// alone: a few large prompts make it, where a runaway loop or a leaked key makes many calls. Prompt bloat (tokens per request several times the usual, judged against the
 // key's own spread of request sizes) opens at minRatio, without the distance, the single-hour ratio or
 // the burst peak. A key with only a few hours of use has no level yet (after a week, its last week's
 // peak stands for one), and an hour the key is rarely used in is judged against that peak too: minRatio

@@ -3,6 +3,8 @@ import { DORMANT_HOURS } from '../../functions/detection/assess-hour.ts';
 import { businessHours, DAY_HOURS, hourOf, openings, replaySeries, rng, spikes } from './series-fixtures.ts';
 
 const WEEK = 7 * DAY_HOURS;
+/** A key at 1M an hour, 1.5x up or down on alternate days. */
+const swingingDays = (i: number) => 1_000_000 * (Math.floor(i / DAY_HOURS) % 2 ? 1.5 : 1 / 1.5);
 
 describe('detectSeriesHour: spikes', () => {
   it('catches a clear spike in its first hour, with its figures', () => {
@@ -58,11 +60,7 @@ describe('detectSeriesHour: spikes', () => {
     const job = (i: number, start: number) => i >= start && i < start + 2;
     const replay = (week3: number) => {
       const level = (i: number) =>
-        job(i, jobWeek3)
-          ? week3
-          : job(i, jobWeek4)
-            ? 5_000_000
-            : 1_000_000 * (Math.floor(i / DAY_HOURS) % 2 ? 1.5 : 1 / 1.5);
+        job(i, jobWeek3) ? week3 : job(i, jobWeek4) ? 5_000_000 : swingingDays(i);
       return spikes(replaySeries(level, jobWeek4 + 6).alerts).map((a) => hourOf(a) - jobWeek4);
     };
     expect(replay(2_500_000)).toEqual([]);
@@ -288,8 +286,7 @@ describe('detectSeriesHour: steps, ramps, sparse keys and cheap models', () => {
     // at 4M, a third hour in a row pages.
     const at = 3 * WEEK + 2 * DAY_HOURS + 14;
     const opened = (tokens: number, hours: number) => {
-      const level = (i: number) =>
-        i >= at && i < at + hours ? tokens : 1_000_000 * (Math.floor(i / DAY_HOURS) % 2 ? 1.5 : 1 / 1.5);
+      const level = (i: number) => (i >= at && i < at + hours ? tokens : swingingDays(i));
       return spikes(replaySeries(level, at + 6).alerts).map((a) => hourOf(a) - at);
     };
     expect(opened(4_000_000, 2)).toEqual([]);
