@@ -10,11 +10,11 @@
 // hours beside it, so summer time or a job an hour late pages no one. Both are calibrated to the series
 // itself: an hour must also top the series' recent bursts by a margin (see burst-peak.ts), and a level
 // shift's two-hour mean that peak over sqrt(2). One hour of fewer than a few requests opens nothing
-// alone: a few large prompts make it, where a runaway loop or a leaked key makes many calls. Prompt bloat (tokens per request several times the usual, judged against the
-// key's own spread of request sizes) opens at minRatio, without the distance, the single-hour ratio or
-// the burst peak. A key with only a few hours of use has no level yet (after a week, its last week's
-// peak stands for one), and an hour the key is rarely used in is judged against that peak too: minRatio
-// times it is far enough. The baseline is the level when used, scaled down a little in rarely used
+// alone: a few large prompts make it, where a runaway loop or a leaked key makes many calls. Prompt bloat
+// (tokens per request several times the usual, judged against the key's own spread of request sizes)
+// opens at minRatio, without the distance, the single-hour ratio or the burst peak. A key with only a few
+// hours of use has no level yet (after a week, its last week's peak stands for one), and an hour the key
+// is rarely used in is judged against that peak too: minRatio times it is far enough. The baseline is the level when used, scaled down a little in rarely used
 // hours (see baseline.ts), so a sparse key's usual burst is no spike but a day key running through the
 // night is.
 import type { DetectionConfig } from '../config/config-schema.ts';
@@ -22,7 +22,7 @@ import { type Expectation, expectation, LOG_OFFSET } from './baseline.ts';
 import { BURST_MARGIN } from './burst-peak.ts';
 import { isRecurrence } from './recurrence.ts';
 import type { SeriesHourMetrics } from './series-metrics.ts';
-import { recentPeak, ringTokens } from './series-ring.ts';
+import { recentPeak, ringElevated, ringTokens } from './series-ring.ts';
 import { RING_HOURS, type SeriesState } from './series-state.ts';
 import { distance, partWayToMinRatio } from './thresholds.ts';
 import { fewRequests, requestsBloated } from './unit-rates.ts';
@@ -136,7 +136,7 @@ export function assess(
     (logRatio + state.lastLogRatio) / 2 >= (BURST_MARGIN * state.burstPeak) / Math.SQRT2 &&
     x >= SHIFT_HOLD_SHARE * ringTokens(state, hour - 1) &&
     (distance(ratio, expected.sigma) >= cfg.sensitivity * SHIFT_DISTANCE_SHARE ||
-      elevatedAt(state, hour - 2)) &&
+      ringElevated(state, hour - 2)) &&
     besideUsual(0.5);
   // Prompt bloat: each request carries several times its usual tokens at about the usual request count,
   // a change in kind that total tokens show late on a noisy or sparse key.
@@ -149,10 +149,5 @@ export function assess(
 /** The hour before was elevated, and not as a recurring job's hour (its log ratio was kept at most 0). */
 function shiftBegan(state: SeriesState, hour: number): boolean {
   const then = hour - 1;
-  return then === state.lastHour && elevatedAt(state, then) && state.lastLogRatio > 0;
-}
-
-/** An hour of the week kept was elevated (above half the thresholds). */
-function elevatedAt(state: SeriesState, hour: number): boolean {
-  return hour >= state.firstHour && state.ringAnomalous[hour % RING_HOURS] === true;
+  return then === state.lastHour && ringElevated(state, then) && state.lastLogRatio > 0;
 }

@@ -18,7 +18,7 @@ import { learnRoutineIncident, updateBurstPeak } from './burst-peak.ts';
 import { type AlertFigures, incidentHours, makeAlert, severityAt, severityIndex } from './incident.ts';
 import { isRecurrence } from './recurrence.ts';
 import { emptyMetrics, type SeriesHourMetrics } from './series-metrics.ts';
-import { recentFromRing, ringTokens } from './series-ring.ts';
+import { recentFromRing, ringElevated, ringTokens } from './series-ring.ts';
 import {
   cloneSeriesState,
   type IncidentState,
@@ -197,7 +197,7 @@ function step(
     warm &&
     hour - 1 === state.lastHour &&
     state.lastLogRatio > 0 &&
-    state.ringAnomalous[(hour - 1) % RING_HOURS] === true
+    ringElevated(state, hour - 1)
   )
     learn(state, hour - 1, ringTokens(state, hour - 1), 'clipped');
   if (m.tokens > 0 && !anomalous) learnUnitRates(state, m);

@@ -1,7 +1,7 @@
 // Recurring jobs: an hour as high as the same hour yesterday or last week is a nightly or weekly job,
 // not an incident.
 import type { DetectionConfig } from '../config/config-schema.ts';
-import { ringTokens } from './series-ring.ts';
+import { ringElevated, ringTokens } from './series-ring.ts';
 import { RING_HOURS, type SeriesState } from './series-state.ts';
 import { partWayToMinRatio } from './thresholds.ts';
 
@@ -30,8 +30,7 @@ export function isRecurrence(
     const then = hour - back;
     if (then < state.firstHour || then <= state.lastHour - RING_HOURS) continue;
     const before = ringTokens(state, then);
-    const elevatedThen = state.ringAnomalous[then % RING_HOURS] === true;
-    if (before >= RECURRENCE_SHARE * tokens && (elevatedThen || before >= floor)) return true;
+    if (before >= RECURRENCE_SHARE * tokens && (ringElevated(state, then) || before >= floor)) return true;
   }
   return false;
 }

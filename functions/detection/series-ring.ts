@@ -1,5 +1,5 @@
-// The week of raw hours a series keeps (its ring): read back for last week's peak, recurrences, an
-// incident's hours and the sparkline.
+// The week of raw hours a series keeps (its ring): read back for last week's peak, recurrences, level
+// shifts (which hours were elevated), an incident's hours and the sparkline.
 import { RING_HOURS, type SeriesState } from './series-state.ts';
 import { dequantizeTokens } from './series-state-codec.ts';
 
@@ -9,6 +9,11 @@ const RECENT_HOURS = 48;
 /** Tokens of an hour of the last week, as kept (quantized). */
 export function ringTokens(state: SeriesState, hour: number): number {
   return dequantizeTokens(state.ring[hour % RING_HOURS] ?? 0);
+}
+
+/** Whether an hour of the last week was elevated (above half the thresholds): a level shift's evidence. */
+export function ringElevated(state: SeriesState, hour: number): boolean {
+  return hour >= state.firstHour && state.ringAnomalous[hour % RING_HOURS] === true;
 }
 
 /** The highest hour of the last week, whatever it was judged then. */
