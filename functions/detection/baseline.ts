@@ -103,7 +103,6 @@ export function learn(state: SeriesState, hour: number, tokens: number, mode: Le
   const used = tokens > 0 ? 1 : 0;
   const hoursSeen = state.lastHour - state.firstHour + 1;
   state.globalUse += Math.max(1 / (hoursSeen + 1), GLOBAL_USE_MIN_RATE) * (used - state.globalUse);
-  if (used) state.usedHours = Math.min(65535, state.usedHours + 1);
   const change = learnSlot(state, hour, tokens, mode);
   if (!change) return;
   const { logValue, limit, clipTo } = change;

@@ -215,7 +215,12 @@ function step(
   state.ring[slot] = quantizeTokens(m.tokens);
   state.ringAnomalous[slot] = anomalous;
   state.lastHour = hour;
-  if (m.tokens > 0) state.lastSeenHour = hour;
+  if (m.tokens > 0) {
+    state.lastSeenHour = hour;
+    // Counted whether learned or not: a key with a few hours of use that jumps and stays up (a leak)
+    // learns nothing, and must not stay too young to page for as long as the leak runs.
+    state.usedHours = Math.min(65535, state.usedHours + 1);
+  }
   if (!state.weekendSettled && hour - state.firstHour + 1 >= RING_HOURS) settleWeekend(state, hour);
 
   if (drafts.length) {

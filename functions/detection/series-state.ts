@@ -29,7 +29,7 @@ export interface SeriesState {
   globalSpread: number;
   /** Share of hours with usage. */
   globalUse: number;
-  /** Hours with usage learned (capped at 65535): few of them, little confidence in the level. */
+  /** Hours with usage seen (capped at 65535): few of them, little confidence in the level. */
   usedHours: number;
   /** Mean absolute residual of the last few hours with usage: noisy spells raise the bar for a while. */
   recentSpread: number;

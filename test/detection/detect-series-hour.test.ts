@@ -389,6 +389,18 @@ describe('detectSeriesHour: steps, ramps, sparse keys and cheap models', () => {
     expect(spikes(replaySeries(level, 160, { detection: { warmupHours: 24 } }).alerts)).toEqual([]);
   });
 
+  it('pages a leak on a key with only a few hours of use once the leak has run a few hours', () => {
+    // Two hours of use (28k, 92k), then 400k an hour from day 6 on: too little evidence of the key's
+    // level for its first hours to page, but hours of use count while they are not learned, so the
+    // key is not kept young (and silent) for as long as the leak runs.
+    const leakAt = 6 * DAY_HOURS;
+    const level = (i: number) => (i === 30 ? 28_000 : i === 31 ? 92_000 : i >= leakAt ? 400_000 : 0);
+    const opened = spikes(replaySeries(level, leakAt + 30).alerts).map((a) => hourOf(a) - leakAt);
+    expect(opened).toHaveLength(1);
+    expect(opened[0]).toBeGreaterThan(0);
+    expect(opened[0]).toBeLessThan(8);
+  });
+
   // Weekdays 09:00-17:00 UTC at about 300k, never at night or at weekends.
   const dayKey = () => {
     const noise = rng(21);
