@@ -12,17 +12,18 @@
 // shift's two-hour mean that peak over sqrt(2). One hour of fewer than a few requests opens nothing
 // alone: a few large prompts make it, where a runaway loop or a leaked key makes many calls. Prompt bloat
 // (tokens per request several times the usual, judged against the key's own spread of request sizes)
-// opens at minRatio, without the distance, the single-hour ratio or the burst peak. A key with only a few
-// hours of use has no level yet (after a week, its last week's peak stands for one), and an hour the key
-// is rarely used in is judged against that peak too: minRatio times it is far enough. The baseline is the level when used, scaled down a little in rarely used
-// hours (see baseline.ts), so a sparse key's usual burst is no spike but a day key running through the
-// night is.
+// opens at minRatio, without the distance, the single-hour ratio or the burst peak. So does a run elevated
+// for ten hours in a row: a leak under the key's past peak pages before the night is out. A key with only
+// a few hours of use has no level yet (after a week, its last week's peak stands for one), and an hour
+// the key is rarely used in is judged against that peak too: minRatio times it is far enough. The
+// baseline is the level when used, scaled down a little in rarely used hours (see baseline.ts), so a
+// sparse key's usual burst is no spike but a day key running through the night is.
 import type { DetectionConfig } from '../config/config-schema.ts';
 import { type Expectation, expectation, LOG_OFFSET } from './baseline.ts';
 import { BURST_MARGIN } from './burst-peak.ts';
 import { isRecurrence } from './recurrence.ts';
 import type { SeriesHourMetrics } from './series-metrics.ts';
-import { recentPeak, ringElevated, ringTokens } from './series-ring.ts';
+import { recentPeak, ringElevated, ringElevatedRun, ringTokens } from './series-ring.ts';
 import { RING_HOURS, type SeriesState } from './series-state.ts';
 import { distance, partWayToMinRatio } from './thresholds.ts';
 import { fewRequests, requestsBloated } from './unit-rates.ts';
@@ -45,6 +46,11 @@ const SHIFT_HOLD_SHARE = 0.5;
  * elevated hour in a row needs only half.
  */
 const SHIFT_DISTANCE_SHARE = 0.7;
+/**
+ * Elevated this many hours in a row, a run opens whatever the series' bursts: a leak under a key's past
+ * peak must not run all night unpaged (and pass for a recurrence, and be learned, the next day).
+ */
+const LONG_RUN_HOURS = 10;
 
 export interface Assessment {
   expected: Expectation;
@@ -141,8 +147,11 @@ export function assess(
   // Prompt bloat: each request carries several times its usual tokens at about the usual request count,
   // a change in kind that total tokens show late on a noisy or sparse key.
   const bloated = !young && ratio >= cfg.minRatio && requestsBloated(state, m, cfg);
+  const longRun = elevated && !young && ringElevatedRun(state, hour, LONG_RUN_HOURS - 1);
   const opening =
-    (unusual || sustained || bloated) && material(1) && !isRecurrence(state, hour, x, expected.tokens, cfg);
+    (unusual || sustained || bloated || longRun) &&
+    material(1) &&
+    !isRecurrence(state, hour, x, expected.tokens, cfg);
   return { expected, usdExpected, excessTokens, excessUsd, unusual, opening, elevated, logRatio };
 }
 

@@ -16,6 +16,12 @@ export function ringElevated(state: SeriesState, hour: number): boolean {
   return hour >= state.firstHour && state.ringAnomalous[hour % RING_HOURS] === true;
 }
 
+/** Whether each of the `hours` hours before `hour` was elevated: a run that has gone on that long. */
+export function ringElevatedRun(state: SeriesState, hour: number, hours: number): boolean {
+  for (let h = hour - hours; h < hour; h++) if (!ringElevated(state, h)) return false;
+  return true;
+}
+
 /** The highest hour of the last week, whatever it was judged then. */
 export function recentPeak(state: SeriesState, hour: number): number {
   let peak = 0;

@@ -401,6 +401,20 @@ describe('detectSeriesHour: steps, ramps, sparse keys and cheap models', () => {
     expect(opened[0]).toBeLessThan(8);
   });
 
+  it('pages a leak under the key\'s past peak once it has run ten hours', () => {
+    // A key at about 1M an hour that burst to 25M in the week read at the first run: a night leak at 6x
+    // tops none of its bursts, hour by hour or as a level shift, yet it must not run unpaged until it
+    // passes for a recurrence.
+    const r = rng(8);
+    const burstAt = WEEK + 3 * DAY_HOURS + 15;
+    const leakAt = 2 * WEEK + 2 * DAY_HOURS + 22;
+    const level = (i: number) =>
+      i === burstAt ? 25_000_000 : (i >= leakAt ? 6 : 1) * 1_000_000 * (0.9 + 0.2 * r());
+    const replay = replaySeries(level, leakAt + 36, {}, undefined, undefined, undefined, 2 * WEEK);
+    const opened = spikes(replay.alerts).map((a) => hourOf(a) - leakAt);
+    expect(opened).toEqual([9]);
+  });
+
   // Weekdays 09:00-17:00 UTC at about 300k, never at night or at weekends.
   const dayKey = () => {
     const noise = rng(21);
