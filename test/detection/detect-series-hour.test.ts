@@ -401,7 +401,7 @@ describe('detectSeriesHour: steps, ramps, sparse keys and cheap models', () => {
     expect(opened[0]).toBeLessThan(8);
   });
 
-  it('pages a leak under the key\'s past peak once it has run ten hours', () => {
+  it("pages a leak under the key's past peak once it has run ten hours", () => {
     // A key at about 1M an hour that burst to 25M in the week read at the first run: a night leak at 6x
     // tops none of its bursts, hour by hour or as a level shift, yet it must not run unpaged until it
     // passes for a recurrence.
