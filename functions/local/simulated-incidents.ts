@@ -10,11 +10,20 @@ import {
   normalLevels,
   type SeriesEvent,
   type SeriesProfile,
+  type SimulatedUsageRow,
   type SimulationCalendar,
+  seriesRowsAt,
 } from './simulated-usage-model.ts';
 
 /** An incident whose excess stays under this many tokens an hour is too small to page anyone about. */
 export const MIN_EXCESS_TOKENS_PER_HOUR = 50_000;
+/**
+ * A key is new for its first hours of use in its first days, and material from this many tokens in an
+ * hour: the product's own definition of a new key worth an alert (`newKeyMinTokens`).
+ */
+const NEW_KEY_MIN_TOKENS = 200_000;
+const NEW_KEY_USED_HOURS = 3;
+const NEW_KEY_DAYS_HOURS = 72;
 
 export interface IncidentLabel {
   project_id: string;
@@ -211,4 +220,35 @@ export function startWhenVisible(
 
 export function pickIncidentKind(rng: SeededRandom): Exclude<IncidentKind, 'new_key'> {
   return rng.weighted(INCIDENT_KINDS, INCIDENT_WEIGHTS);
+}
+
+/**
+ * The label of a key meant to start small and grow whose first hours of use are material all the same
+ * (its weekly job's first run, or a sparse key's first burst, comes once it has grown): a new key with
+ * material usage, as the product defines one. Undefined when the key does start small.
+ */
+export function growingKeyLabel(
+  p: SeriesProfile,
+  calendar: SimulationCalendar,
+  window: PlacementWindow,
+): IncidentLabel | undefined {
+  let firstUsed: number | undefined;
+  let used = 0;
+  for (let h = Math.max(0, p.activeFromHour); h < window.hours && used < NEW_KEY_USED_HOURS; h++) {
+    const rows: SimulatedUsageRow[] = [];
+    seriesRowsAt(p, h, calendar, rows);
+    const tokens = rows.reduce((sum, r) => sum + r.inputTokens + r.outputTokens, 0);
+    if (tokens <= 0) continue;
+    firstUsed ??= h;
+    if (h - firstUsed >= NEW_KEY_DAYS_HOURS) return undefined;
+    used += 1;
+    if (tokens >= NEW_KEY_MIN_TOKENS) {
+      // In the warm-up week the scorer counts nothing (and a first run only primes).
+      if (h < window.warmupHours) return undefined;
+      const start = calendar.start + h * 3600;
+      const end = start + 24 * 3600;
+      return { project_id: p.projectId, api_key_id: String(p.apiKeyId), start, end, kind: 'new_key' };
+    }
+  }
+  return undefined;
 }

@@ -5,6 +5,7 @@ import { alignToHour, HOUR_SECONDS, type UsageRow } from '../core/usage.ts';
 import {
   drawIncident,
   drawOutage,
+  growingKeyLabel,
   type IncidentLabel,
   labelEvent,
   pickIncidentKind,
@@ -252,6 +253,10 @@ export function simulateOrganization(options: SimulateOrganizationOptions): Simu
       }
     }
     profiles.push(profile);
+    if (role === 'new_growing') {
+      const label = growingKeyLabel(profile, calendar, window);
+      if (label) labels.push(label);
+    }
   }
 
   // Some projects also have key-less usage (the playground): one more series each, small and sparse.

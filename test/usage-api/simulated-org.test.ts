@@ -142,9 +142,26 @@ describe('simulateOrganization', () => {
     expect(utcOffsetAt({ tzOffsetHours: 9, daylightSaving: undefined }, at('2025-07-01T00:00:00Z'))).toBe(9);
   });
 
-  it('keeps a quiet organization free of incidents (outages only)', () => {
+  it('keeps a quiet organization free of incidents but outages, and new keys that start material', () => {
     const quiet = simulateOrganization({ seed: 7, incidents: false });
-    expect(quiet.labels.incidents.every((i) => i.kind === 'outage' && i.ignore)).toBe(true);
+    const tokens = (hourStart: number, keyId: string) =>
+      quiet
+        .usageAt(hourStart)
+        .filter((r) => String(r.apiKeyId) === keyId)
+        .reduce((s, r) => s + r.inputTokens + r.outputTokens, 0);
+    const newKeys = quiet.labels.incidents.filter((i) => i.kind === 'new_key');
+    expect(
+      quiet.labels.incidents.every((i) => (i.kind === 'outage' && i.ignore) || i.kind === 'new_key'),
+    ).toBe(true);
+    // Keys meant to start small and grow, whose weekly job or first burst comes once they have grown: a
+    // new key with material usage all the same, labelled at that hour (within its first three of use).
+    expect(newKeys.length).toBeGreaterThan(0);
+    for (const label of newKeys) {
+      expect(tokens(label.start, label.api_key_id)).toBeGreaterThanOrEqual(200_000);
+      let usedBefore = 0;
+      for (let h = quiet.start; h < label.start; h += HOUR) if (tokens(h, label.api_key_id) > 0) usedBefore++;
+      expect(usedBefore).toBeLessThan(3);
+    }
   });
 });
 
