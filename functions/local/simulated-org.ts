@@ -38,7 +38,10 @@ export interface SimulateOrganizationOptions {
   weeks?: number;
   /** Unix seconds of a Monday 00:00 UTC. Default 2025-10-13 (the real-world set's start). */
   start?: number;
-  /** Labelled incidents (runaways, leaks, steps, ...). Outages and holidays happen either way. */
+  /**
+   * Labelled incidents (runaways, leaks, steps, ...). Outages and holidays happen either way, and so do
+   * keys that are new and grow, labelled when their first hours of use are material all the same.
+   */
   incidents?: boolean;
 }
 
