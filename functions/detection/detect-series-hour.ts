@@ -13,7 +13,7 @@ import type { DetectionConfig } from '../config/config-schema.ts';
 import type { Alert, AlertType } from '../core/alert.ts';
 import { HOUR_SECONDS } from '../core/usage.ts';
 import { assess, MIN_USED_HOURS } from './assess-hour.ts';
-import { learn, toLog } from './baseline.ts';
+import { expectation, learn, toLog } from './baseline.ts';
 import { learnRoutineIncident, updateBurstPeak } from './burst-peak.ts';
 import { type AlertFigures, incidentHours, makeAlert, severityAt, severityIndex } from './incident.ts';
 import { isRecurrence } from './recurrence.ts';
@@ -166,14 +166,20 @@ function step(
       }
     }
   } else if (a.opening && warm && !priming) {
+    // The incident began with the elevated hours just before the one that opened it (a level shift's
+    // first hour, a long run's first nine): its start and its excess so far count them, at this hour's
+    // cost per excess token.
+    const run = elevatedRunBefore(state, hour);
+    const excessTokens = Math.max(0, a.excessTokens);
+    const usdPerExcessToken = excessTokens > 0 ? Math.max(0, a.excessUsd) / excessTokens : state.usdPerToken;
     const opened: IncidentState = {
-      startHour: hour,
+      startHour: hour - run.hours,
       lastAlertHour: hour,
       alertedSeverity: hourSeverity,
       lastAbnormalHour: hour,
       normalStreak: 0,
-      excessTokens: Math.max(0, a.excessTokens),
-      excessUsd: Math.max(0, a.excessUsd),
+      excessTokens: excessTokens + run.excessTokens,
+      excessUsd: Math.max(0, a.excessUsd) + run.excessTokens * usdPerExcessToken,
     };
     state.incident = opened;
     inIncident = true;
@@ -227,6 +233,21 @@ function step(
     const recentTokens = recentFromRing(state, hour);
     for (const d of drafts) alerts.push(makeAlert({ ...d, recentTokens }));
   }
+}
+
+/** Longest a new incident is dated back: a day (longer runs have passed for recurrences and been learned). */
+const MAX_RUN_BEFORE_HOURS = 24;
+
+/** The elevated hours right before `hour`, in a row, and their tokens over the baseline. */
+function elevatedRunBefore(state: SeriesState, hour: number): { hours: number; excessTokens: number } {
+  let hours = 0;
+  let excessTokens = 0;
+  while (hours < MAX_RUN_BEFORE_HOURS && ringElevated(state, hour - hours - 1)) {
+    const h = hour - hours - 1;
+    excessTokens += Math.max(0, ringTokens(state, h) - expectation(state, h).tokens);
+    hours += 1;
+  }
+  return { hours, excessTokens };
 }
 
 function incidentDraft(

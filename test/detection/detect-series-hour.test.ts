@@ -255,6 +255,10 @@ describe('detectSeriesHour: steps, ramps, sparse keys and cheap models', () => {
     const step = (noise: () => number) => (i: number) => (i >= start ? 3 : 1) * noise();
     const { alerts, state } = replaySeries(step(steady(23)), start + 24);
     expect(spikes(alerts).map((a) => hourOf(a) - start)).toEqual([1]);
+    // The incident began with the step's first hour: dated from it, with its excess.
+    const [spike] = spikes(alerts);
+    expect(spike && (spike.incidentStart - spike.bucketStart) / 3600).toBe(-1);
+    expect(spike?.excessTokensTotal).toBeGreaterThan(1.5 * ((spike?.observed ?? 0) - (spike?.expected ?? 0)));
     expect(state?.incident).not.toBeNull();
     const eager = replaySeries(step(steady(23)), start + 24, { detection: { singleHourRatio: 2.5 } });
     expect(spikes(eager.alerts).map((a) => hourOf(a) - start)).toEqual([0]);
@@ -411,8 +415,16 @@ describe('detectSeriesHour: steps, ramps, sparse keys and cheap models', () => {
     const level = (i: number) =>
       i === burstAt ? 25_000_000 : (i >= leakAt ? 6 : 1) * 1_000_000 * (0.9 + 0.2 * r());
     const replay = replaySeries(level, leakAt + 36, {}, undefined, undefined, undefined, 2 * WEEK);
-    const opened = spikes(replay.alerts).map((a) => hourOf(a) - leakAt);
-    expect(opened).toEqual([9]);
+    const opened = spikes(replay.alerts);
+    expect(opened.map((a) => hourOf(a) - leakAt)).toEqual([9]);
+    // Dated from the leak's first hour, with the excess of all ten (about 5M an hour).
+    const [spike] = opened;
+    expect(spike && (spike.incidentStart - spike.bucketStart) / 3600).toBe(-9);
+    expect(spike?.excessTokensTotal).toBeGreaterThan(10 * 4_400_000);
+    expect(spike?.excessTokensTotal).toBeLessThan(10 * 5_600_000);
+    const hourExcessUsd = spike ? spike.usdObserved - spike.usdExpected : 0;
+    expect(spike?.excessUsdTotal).toBeGreaterThan(8 * hourExcessUsd);
+    expect(spike?.excessUsdTotal).toBeLessThan(12 * hourExcessUsd);
   });
 
   // Weekdays 09:00-17:00 UTC at about 300k, never at night or at weekends.
