@@ -1,23 +1,26 @@
 // Judges one hour of a series against its baseline: how far off it is, whether it is material, and
 // whether it opens an incident or keeps one going.
 //
-// An hour opens an incident when it is far above its seasonal baseline by every measure configured
-// (robust distance, ratio, the single-hour ratio, excess tokens, excess USD) and is not a recurrence
-// (the same hour yesterday or last week was as high: nightly and weekly jobs), or when it and the
-// hour before are both above half the thresholds, this one 0.7 of the way to the distance (unless a third
-// elevated hour in a row), and it keeps at least half the tokens of the one before (a level shift: steps
-// hold and ramps rise, where a burst falls away). Either must also stand above the usual level of the
-// hours beside it, so summer time or a job an hour late pages no one. Both are calibrated to the series
-// itself: an hour must also top the series' recent bursts by a margin (see burst-peak.ts), and a level
-// shift's two-hour mean that peak over sqrt(2). One hour of fewer than a few requests opens nothing
-// alone: a few large prompts make it, where a runaway loop or a leaked key makes many calls. Prompt bloat
-// (tokens per request several times the usual, judged against the key's own spread of request sizes)
-// opens at minRatio, without the distance, the single-hour ratio or the burst peak. So does a run elevated
-// for ten hours in a row: a leak under the key's past peak pages before the night is out. A key with only
-// a few hours of use has no level yet (after a week, its last week's peak stands for one), and an hour
-// the key is rarely used in is judged against that peak too: minRatio times it is far enough. The
-// baseline is the level when used, scaled down a little in rarely used hours (see baseline.ts), so a
-// sparse key's usual burst is no spike but a day key running through the night is.
+// An hour opens an incident when it is material (excess tokens and USD), is no recurrence (the same hour
+// yesterday or last week was as high: nightly and weekly jobs), and one of these holds:
+// - one hour alone: far above its seasonal baseline by every relative measure configured (robust
+//   distance, ratio, the single-hour ratio), made by more than a few requests (a few large prompts are
+//   no loop: a runaway loop or a leaked key makes many calls), and past the series' recent bursts by a
+//   margin (see burst-peak.ts);
+// - a level shift: it and the hour before both above half the thresholds, this one 0.7 of the way to
+//   the distance (or the third elevated hour in a row), keeping at least half the tokens of the one
+//   before (steps hold and ramps rise, where a burst falls away), the two hours' mean past the burst
+//   peak over sqrt(2);
+// - prompt bloat: tokens per request several times the usual (judged against the key's own spread of
+//   request sizes), at minRatio, without the distance, the single-hour ratio or the burst peak;
+// - a long run: elevated ten hours in a row, whatever the burst peak (a leak under the key's past peak
+//   pages before the night is out).
+// The first two must also stand above the usual level of the hours beside it, so summer time or a job an
+// hour late pages no one. A key with only a few hours of use has no level yet (after a week, its last
+// week's peak stands for one), and an hour the key is rarely used in is judged against that peak too:
+// minRatio times it is far enough. The baseline is the level when used, scaled down a little in rarely
+// used hours (see baseline.ts), so a sparse key's usual burst is no spike but a day key running through
+// the night is.
 import type { DetectionConfig } from '../config/config-schema.ts';
 import { type Expectation, expectation, LOG_OFFSET } from './baseline.ts';
 import { BURST_MARGIN } from './burst-peak.ts';
