@@ -150,7 +150,8 @@ export function assess(
   // Prompt bloat: each request carries several times its usual tokens at about the usual request count,
   // a change in kind that total tokens show late on a noisy or sparse key.
   const bloated = !young && ratio >= cfg.minRatio && requestsBloated(state, m, cfg);
-  const longRun = elevated && !young && ringElevatedRun(state, hour, LONG_RUN_HOURS - 1);
+  const longRun =
+    elevated && !young && ringElevatedRun(state, hour, LONG_RUN_HOURS - 1) === LONG_RUN_HOURS - 1;
   const opening =
     (unusual || sustained || bloated || longRun) &&
     material(1) &&

@@ -18,7 +18,7 @@ import { learnRoutineIncident, updateBurstPeak } from './burst-peak.ts';
 import { type AlertFigures, incidentHours, makeAlert, severityAt, severityIndex } from './incident.ts';
 import { isRecurrence } from './recurrence.ts';
 import { emptyMetrics, type SeriesHourMetrics } from './series-metrics.ts';
-import { recentFromRing, ringElevated, ringTokens } from './series-ring.ts';
+import { recentFromRing, ringElevated, ringElevatedRun, ringTokens } from './series-ring.ts';
 import {
   cloneSeriesState,
   type IncidentState,
@@ -240,12 +240,10 @@ const MAX_RUN_BEFORE_HOURS = 24;
 
 /** The elevated hours right before `hour`, in a row, and their tokens over the baseline. */
 function elevatedRunBefore(state: SeriesState, hour: number): { hours: number; excessTokens: number } {
-  let hours = 0;
+  const hours = ringElevatedRun(state, hour, MAX_RUN_BEFORE_HOURS);
   let excessTokens = 0;
-  while (hours < MAX_RUN_BEFORE_HOURS && ringElevated(state, hour - hours - 1)) {
-    const h = hour - hours - 1;
+  for (let h = hour - hours; h < hour; h++) {
     excessTokens += Math.max(0, ringTokens(state, h) - expectation(state, h).tokens);
-    hours += 1;
   }
   return { hours, excessTokens };
 }

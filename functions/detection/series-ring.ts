@@ -16,10 +16,11 @@ export function ringElevated(state: SeriesState, hour: number): boolean {
   return hour >= state.firstHour && state.ringAnomalous[hour % RING_HOURS] === true;
 }
 
-/** Whether each of the `hours` hours before `hour` was elevated: a run that has gone on that long. */
-export function ringElevatedRun(state: SeriesState, hour: number, hours: number): boolean {
-  for (let h = hour - hours; h < hour; h++) if (!ringElevated(state, h)) return false;
-  return true;
+/** How many hours right before `hour` were elevated, in a row, counting back at most `max`. */
+export function ringElevatedRun(state: SeriesState, hour: number, max: number): number {
+  let hours = 0;
+  while (hours < max && ringElevated(state, hour - hours - 1)) hours += 1;
+  return hours;
 }
 
 /** The highest hour of the last week, whatever it was judged then. */

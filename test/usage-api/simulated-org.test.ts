@@ -27,11 +27,15 @@ const labelsFileSchema = z.strictObject({
 });
 
 const org = simulateOrganization({ seed: 2024 });
-const tokensOf = (hourStart: number, keyId: string) =>
-  org
-    .usageAt(hourStart)
-    .filter((r) => String(r.apiKeyId) === keyId)
-    .reduce((s, r) => s + r.inputTokens + r.outputTokens, 0);
+/** A key's tokens in an hour of an organization. */
+const tokensIn =
+  (o: ReturnType<typeof simulateOrganization>) =>
+  (hourStart: number, keyId: string): number =>
+    o
+      .usageAt(hourStart)
+      .filter((r) => String(r.apiKeyId) === keyId)
+      .reduce((s, r) => s + r.inputTokens + r.outputTokens, 0);
+const tokensOf = tokensIn(org);
 
 describe('simulateOrganization', () => {
   it('is deterministic for a seed and differs across seeds', () => {
@@ -144,11 +148,7 @@ describe('simulateOrganization', () => {
 
   it('keeps a quiet organization free of incidents but outages, and new keys that start material', () => {
     const quiet = simulateOrganization({ seed: 7, incidents: false });
-    const tokens = (hourStart: number, keyId: string) =>
-      quiet
-        .usageAt(hourStart)
-        .filter((r) => String(r.apiKeyId) === keyId)
-        .reduce((s, r) => s + r.inputTokens + r.outputTokens, 0);
+    const tokens = tokensIn(quiet);
     const newKeys = quiet.labels.incidents.filter((i) => i.kind === 'new_key');
     expect(
       quiet.labels.incidents.every((i) => (i.kind === 'outage' && i.ignore) || i.kind === 'new_key'),
