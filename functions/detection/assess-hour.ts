@@ -15,6 +15,10 @@
 //   request sizes), at minRatio, without the distance, the single-hour ratio or the burst peak;
 // - a long run: elevated ten hours in a row, whatever the burst peak (a leak under the key's past peak
 //   pages before the night is out).
+// On a key idle in most hours (CI runs, batch jobs, a team's sessions), one hour alone must also top the
+// key's busiest hour of the last week, and a level shift's two hours together must, unless the hour costs
+// a high severity's worth over normal: such a key works in bursts, and one no bigger than last week's
+// biggest is how it works.
 // The first two must also stand above the usual level of the hours beside it, so summer time or a job an
 // hour late pages no one. A key with only a few hours of use has no level yet (after a week, its last
 // week's peak stands for one), and an hour the key is rarely used in is judged against that peak too:
@@ -24,6 +28,7 @@
 import type { DetectionConfig } from '../config/config-schema.ts';
 import { type Expectation, expectation, LOG_OFFSET } from './baseline.ts';
 import { BURST_MARGIN } from './burst-peak.ts';
+import { SEVERITY_FLOORS_USD } from './incident.ts';
 import { isRecurrence } from './recurrence.ts';
 import type { SeriesHourMetrics } from './series-metrics.ts';
 import { recentPeak, ringElevated, ringElevatedRun, ringTokens } from './series-ring.ts';
@@ -54,6 +59,10 @@ const SHIFT_DISTANCE_SHARE = 0.7;
  * peak must not run all night unpaged (and pass for a recurrence, and be learned, the next day).
  */
 const LONG_RUN_HOURS = 10;
+/** A key used in fewer than this share of its hours overall works in bursts. */
+const BURSTY_KEY_USE = 0.6;
+/** An hour this much over normal in USD (a high severity) is judged as on any key, bursts or not. */
+const BURST_WAIVER_USD = SEVERITY_FLOORS_USD[2] ?? 25;
 
 export interface Assessment {
   expected: Expectation;
@@ -152,8 +161,17 @@ export function assess(
   const bloated = !young && ratio >= cfg.minRatio && requestsBloated(state, m, cfg);
   const longRun =
     elevated && !young && ringElevatedRun(state, hour, LONG_RUN_HOURS - 1) === LONG_RUN_HOURS - 1;
+  // A bursty key's burst no bigger than its busiest hour of the last week is routine (see the header).
+  const pastRoutineBursts = (tokens: number) =>
+    state.globalUse >= BURSTY_KEY_USE ||
+    !weekSeen ||
+    excessUsd >= BURST_WAIVER_USD ||
+    tokens >= recentPeak(state, hour);
   const opening =
-    (unusual || sustained || bloated || longRun) &&
+    ((unusual && pastRoutineBursts(x)) ||
+      (sustained && pastRoutineBursts(x + ringTokens(state, hour - 1))) ||
+      bloated ||
+      longRun) &&
     material(1) &&
     !isRecurrence(state, hour, x, expected.tokens, cfg);
   return { expected, usdExpected, excessTokens, excessUsd, unusual, opening, elevated, logRatio };

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { Alert } from '../../functions/core/alert.ts';
 import { DORMANT_HOURS } from '../../functions/detection/assess-hour.ts';
 import { businessHours, DAY_HOURS, hourOf, openings, replaySeries, rng, spikes } from './series-fixtures.ts';
 
@@ -532,6 +533,60 @@ describe('detectSeriesHour: calibrated to the series', () => {
     const level = bursty(43);
     const { alerts } = replaySeries((i) => (i === at ? 8_000_000 : level(i)), at + 3);
     expect(spikes(alerts).map(hourOf)).toEqual([at]);
+  });
+
+  it("pages a CI key's run only past its busiest hour of the last week", () => {
+    // A key used only by CI on gpt-4o: 30k tokens an hour of background in working hours on weekdays, idle
+    // otherwise (a quarter of its hours), and a run or two of 1-3M tokens a working day at random hours
+    // ($4-13 each), each Monday's first at 3M. Runs of every size in between set new highs of the burst
+    // peak now and then, and cost too much to be learned as routine incidents; none tops the busiest hour
+    // of the week before. Without the week's peak, seven of them page after the first week.
+    const r = rng(61);
+    const runs = new Map<number, number>();
+    for (let day = 0; day < 28; day++) {
+      if (day % 7 >= 5) continue;
+      if (day % 7 === 0) runs.set(day * DAY_HOURS + 9, 3_000_000);
+      for (let k = 1 + Math.floor(r() * 2); k > 0; k--) {
+        runs.set(day * DAY_HOURS + 10 + Math.floor(r() * 8), 1_000_000 * 2.9 ** r());
+      }
+    }
+    const at = 3 * WEEK + 2 * DAY_HOURS + 15;
+    const ciKey = (run: number) => {
+      const noise = rng(62);
+      return (i: number) => {
+        const working = Math.floor(i / DAY_HOURS) % 7 < 5 && i % DAY_HOURS >= 9 && i % DAY_HOURS < 18;
+        return (working ? 30_000 * (0.8 + 0.4 * noise()) : 0) + (i === at ? run : (runs.get(i) ?? 0));
+      };
+    };
+    const afterFirstWeek = (alerts: Alert[]) =>
+      spikes(alerts)
+        .map(hourOf)
+        .filter((h) => h >= WEEK);
+    const routine = replaySeries(ciKey(2_500_000), 4 * WEEK);
+    expect(routine.state?.globalUse).toBeLessThan(0.3);
+    expect(afterFirstWeek(routine.alerts)).toEqual([]);
+    // A run of 8M tokens pages, on a model cheap enough ($2) that its cost is no reason to.
+    const cheapAt = (i: number) => (i === at ? 'gpt-4o-mini' : 'gpt-4o');
+    expect(afterFirstWeek(replaySeries(ciKey(8_000_000), 4 * WEEK, {}, undefined, cheapAt).alerts)).toEqual([
+      at,
+    ]);
+  });
+
+  it("pages a loop under a sparse key's weekly job once it costs $25 an hour over", () => {
+    // A key used two hours a day at ~10M tokens, with a weekly job of ~300M on Monday night (a tenth of its
+    // hours used), runs a loop at 130M tokens an hour for three hours ($570 an hour on gpt-4o). Its first
+    // hour is a rarely used one; its second opens a level shift, though the two hours together stay under
+    // the weekly job.
+    const at = 3 * WEEK + 2 * DAY_HOURS + 7;
+    const r = rng(71);
+    const level = (i: number) => {
+      if (i >= at && i < at + 3) return 130_000_000;
+      if (i % WEEK === 2) return 300_000_000 * (0.9 + 0.2 * r());
+      return i % DAY_HOURS === 8 || i % DAY_HOURS === 9 ? 10_000_000 * (0.8 + 0.4 * r()) : 0;
+    };
+    const { alerts, state } = replaySeries(level, 4 * WEEK);
+    expect(state?.globalUse).toBeLessThan(0.15);
+    expect(spikes(alerts).map(hourOf)).toEqual([at + 1]);
   });
 
   it("pages a cheap key's routine run once, a costly key's each time", () => {
