@@ -7,10 +7,11 @@
 //   distance, ratio, the single-hour ratio), made by more than a few requests (a few large prompts are
 //   no loop: a runaway loop or a leaked key makes many calls), and past the series' recent bursts by a
 //   margin (see burst-peak.ts);
-// - a level shift: it and the hour before both above half the thresholds, this one 0.7 of the way to
-//   the distance (or the third elevated hour in a row), keeping at least half the tokens of the one
-//   before (steps hold and ramps rise, where a burst falls away), the two hours' mean past the burst
-//   peak over sqrt(2);
+// - a level shift: it and the hour before both above half the thresholds and together at minRatio times
+//   their usual level (half-way in an hour the key is rarely used), this one 0.7 of the way to the
+//   distance (or the third elevated hour in a row), keeping at least half the tokens of the one before
+//   (steps hold and ramps rise, where a burst falls away), the two hours' mean past the burst peak over
+//   sqrt(2);
 // - prompt bloat: tokens per request several times the usual (judged against the key's own spread of
 //   request sizes), at minRatio, without the distance, the single-hour ratio or the burst peak;
 // - a long run: elevated ten hours in a row, whatever the burst peak (a leak under the key's past peak
@@ -145,14 +146,19 @@ export function assess(
   // A level shift: elevated this hour and the hour before it, so a step or a ramp too gentle for one
   // hour's test opens in its second hour, before it can be learned as normal. The two hours' mean must top
   // the series' bursts over sqrt(2). A step holds and a ramp rises, where a run falling to under half in its
-  // second hour is a burst ending, judged by the one-hour test already. On a swinging key, the second hour
-  // must stand further off than half the distance, or be the third elevated hour in a row.
+  // second hour is a burst ending, judged by the one-hour test already. Together the two hours reach
+  // minRatio times their usual level: two hours half-way up are a busy afternoon, though not a night on a
+  // key used by day (whose baseline there is its day level scaled down). On a swinging key, the second
+  // hour must stand further off than half the distance, or be the third elevated hour in a row.
   const sustained =
     elevated &&
     !young &&
     shiftBegan(state, hour) &&
     (logRatio + state.lastLogRatio) / 2 >= (BURST_MARGIN * state.burstPeak) / Math.SQRT2 &&
     x >= SHIFT_HOLD_SHARE * ringTokens(state, hour - 1) &&
+    (rareHour ||
+      x + ringTokens(state, hour - 1) + 2 * LOG_OFFSET >=
+        cfg.minRatio * (expected.tokens + expectedAt(hour - 1).tokens + 2 * LOG_OFFSET)) &&
     (distance(ratio, expected.sigma) >= cfg.sensitivity * SHIFT_DISTANCE_SHARE ||
       ringElevated(state, hour - 2)) &&
     besideUsual(0.5);

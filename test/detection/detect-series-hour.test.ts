@@ -266,11 +266,16 @@ describe('detectSeriesHour: steps, ramps, sparse keys and cheap models', () => {
   });
 
   it('catches a ramp too gentle for one hour by its second elevated hour (level shift)', () => {
-    const noise = steady(29);
-    // 1.9x, then 2.1x: each under minRatio alone, together a shift.
-    const level = (i: number) => (i === start ? 1.9 : i > start ? 2.1 : 1) * noise();
-    const opened = spikes(replaySeries(level, start + 6).alerts);
-    expect(opened.map((a) => hourOf(a) - start)).toEqual([1]);
+    // 2.1x, then 3x: the first under minRatio, the second under singleHourRatio, together a shift.
+    const ramp = (second: number) => {
+      const noise = steady(29);
+      return (i: number) => (i === start ? 2.1 : i > start ? second : 1) * noise();
+    };
+    const opened = (second: number) => spikes(replaySeries(ramp(second), start + 12).alerts);
+    expect(opened(3).map((a) => hourOf(a) - start)).toEqual([1]);
+    // Two hours that stay under minRatio together are no shift: at 2.1x it pages once it has lasted ten
+    // hours, as a long run.
+    expect(opened(2.1).map((a) => hourOf(a) - start)).toEqual([9]);
   });
 
   it('takes a two-hour run that falls to less than half in its second hour for a burst, not a level shift', () => {
