@@ -2,7 +2,8 @@
 // whether it opens an incident or keeps one going.
 //
 // An hour opens an incident when it is material (excess tokens and USD), is no recurrence (the same hour
-// yesterday or last week was as high: nightly and weekly jobs), and one of these holds:
+// yesterday or last week was as high: nightly and weekly jobs) nor a job running late (see late-job.ts),
+// and one of these holds:
 // - one hour alone: far above its seasonal baseline by every relative measure configured (robust
 //   distance, ratio, the single-hour ratio), made by more than a few requests (a few large prompts are
 //   no loop: a runaway loop or a leaked key makes many calls), and past the series' recent bursts by a
@@ -27,9 +28,10 @@
 // used hours (see baseline.ts), so a sparse key's usual burst is no spike but a day key running through
 // the night is.
 import type { DetectionConfig } from '../config/config-schema.ts';
-import { type Expectation, expectation, LOG_OFFSET } from './baseline.ts';
+import { type Expectation, expectation, LOG_OFFSET, SPARSE_USE } from './baseline.ts';
 import { BURST_MARGIN } from './burst-peak.ts';
 import { SEVERITY_FLOORS_USD } from './incident.ts';
+import { isLateJob } from './late-job.ts';
 import { isRecurrence } from './recurrence.ts';
 import type { SeriesHourMetrics } from './series-metrics.ts';
 import { recentPeak, ringElevated, ringElevatedRun, ringTokens } from './series-ring.ts';
@@ -43,8 +45,6 @@ const PRICE_MIX_SPREAD = 0.2;
 export const DORMANT_HOURS = 14 * 24;
 /** Hours of use a key needs before relative alerts: fewer say little about its level. */
 export const MIN_USED_HOURS = 8;
-/** An hour of the day used in fewer than this share of days is rarely used (a sparse key, a day key's night). */
-const SPARSE_USE = 0.5;
 /** An opening hour must be this share of the way to the relative thresholds above the hours beside it. */
 const NEIGHBOUR_SHARE = 0.5;
 /** A level shift's second hour keeps at least this share of the first hour's tokens. */
@@ -179,7 +179,8 @@ export function assess(
       bloated ||
       longRun) &&
     material(1) &&
-    !isRecurrence(state, hour, x, expected.tokens, cfg);
+    !isRecurrence(state, hour, x, expected.tokens, cfg) &&
+    !isLateJob(state, hour, x, excessTokens, expectedAt);
   return { expected, usdExpected, excessTokens, excessUsd, unusual, opening, elevated, logRatio };
 }
 

@@ -45,6 +45,9 @@ const CLIP_SIGMAS = 2;
 /** A residual moves a spread as if it were at most this many spreads. */
 const HUBER_SPREADS = 2.5;
 
+/** An hour of the day used in fewer than this share of days is rarely used (a sparse key, a day key's night). */
+export const SPARSE_USE = 0.5;
+
 export interface Expectation {
   /** Level when used (log space) and its scale. */
   mean: number;

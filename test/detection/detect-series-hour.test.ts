@@ -53,6 +53,21 @@ describe('detectSeriesHour: spikes', () => {
     expect(spikes(alerts)).toEqual([]);
   });
 
+  it('stays silent for a nightly job running three hours late; a loop in its place pages', () => {
+    // 200k tokens an hour and a 6M job at 02:00; in week 4 one night's job runs at 05:00.
+    const lateAt = 3 * WEEK + 2 * DAY_HOURS + 5;
+    const nightly = (late: number) => {
+      const r = rng(3);
+      return (i: number) => {
+        const job = i === lateAt - 3 ? 0 : i === lateAt ? late : i % DAY_HOURS === 2 ? 6_000_000 : 0;
+        return (200_000 + job) * (0.9 + 0.2 * r());
+      };
+    };
+    expect(spikes(replaySeries(nightly(6_000_000), 4 * WEEK).alerts)).toEqual([]);
+    // Five times what went missing is no late job.
+    expect(spikes(replaySeries(nightly(30_000_000), 4 * WEEK).alerts).map(hourOf)).toEqual([lateAt]);
+  });
+
   it('stays silent for a weekly job bigger than last week, whose last run was judged just under the bar', () => {
     // A key at 1M an hour, 1.5x up or down on alternate days, with a two-hour job on Wednesdays from
     // 14:00: 2.5M in week 3 (within its swings), 5M in week 4 (elevated two hours in a row, as a step).
