@@ -17,16 +17,16 @@
 //   request sizes), at minRatio, without the distance, the single-hour ratio or the burst peak;
 // - a long run: elevated ten hours in a row, whatever the burst peak (a leak under the key's past peak
 //   pages before the night is out).
-// On a key idle in most hours (CI runs, batch jobs, a team's sessions), one hour alone must also top the
-// key's busiest hour of the last week, and a level shift's two hours together must, unless the hour costs
-// a high severity's worth over normal: such a key works in bursts, and one no bigger than last week's
-// biggest is how it works.
 // The first two must also stand above the usual level of the hours beside it, so summer time or a job an
 // hour late pages no one. A key with only a few hours of use has no level yet (after a week, its last
 // week's peak stands for one), and an hour the key is rarely used in is judged against that peak too:
 // minRatio times it is far enough. The baseline is the level when used, scaled down a little in rarely
 // used hours (see baseline.ts), so a sparse key's usual burst is no spike but a day key running through
 // the night is.
+// On a key idle in most hours (CI runs, batch jobs, a team's sessions), one hour alone must also top the
+// key's busiest hour of the last week, and a level shift's two hours together must, unless the hour costs
+// a high severity's worth over normal: such a key works in bursts, and one no bigger than last week's
+// biggest is how it works.
 import type { DetectionConfig } from '../config/config-schema.ts';
 import { type Expectation, expectation, LOG_OFFSET, SPARSE_USE } from './baseline.ts';
 import { BURST_MARGIN } from './burst-peak.ts';
