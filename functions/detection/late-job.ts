@@ -6,12 +6,7 @@ import type { SeriesState } from './series-state.ts';
 
 /** A job this many hours late is still the same job. */
 const LATE_JOB_HOURS = 6;
-/**
- * A job's hour: one the key is not rarely used in, its usual level at least this many times that of an
- * hour beside it.
- */
-const JOB_HOUR_PEAK = 2;
-/** The job's hour came in at under this share of its usual level ... */
+/** The job's hour (one the key is not rarely used in) came in at under this share of its usual level ... */
 const MISSED_SHARE = 0.5;
 /** ... its usual level at least this share of the late hour's tokens ... */
 const JOB_SIZE_SHARE = 0.5;
@@ -19,8 +14,8 @@ const JOB_SIZE_SHARE = 0.5;
 const MAKE_UP_FACTOR = 2;
 
 /**
- * In the last few hours a job's usual hour came in short, and this hour is about the size of the job and
- * over its normal by about what went missing: the job running late, not an incident.
+ * In the last few hours a usual hour came in short, and this hour is about its size and over its own
+ * normal by about what went missing: a job running late, not an incident.
  */
 export function isLateJob(
   state: SeriesState,
@@ -31,12 +26,9 @@ export function isLateJob(
 ): boolean {
   for (let h = Math.max(state.firstHour, hour - LATE_JOB_HOURS); h < hour; h++) {
     const usual = expectedAt(h);
-    if (usual.use < SPARSE_USE) continue;
+    if (usual.use < SPARSE_USE || usual.tokens < JOB_SIZE_SHARE * tokens) continue;
     const missing = usual.tokens - ringTokens(state, h);
-    if (usual.tokens < JOB_SIZE_SHARE * tokens || missing <= (1 - MISSED_SHARE) * usual.tokens) continue;
-    if (excessTokens > MAKE_UP_FACTOR * missing) continue;
-    const beside = Math.min(expectedAt(h - 1).tokens, expectedAt(h + 1).tokens);
-    if (usual.tokens >= JOB_HOUR_PEAK * beside) return true;
+    if (missing > (1 - MISSED_SHARE) * usual.tokens && excessTokens <= MAKE_UP_FACTOR * missing) return true;
   }
   return false;
 }
