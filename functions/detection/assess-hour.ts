@@ -150,14 +150,15 @@ export function assess(
   // minRatio times their usual level: two hours half-way up are a busy afternoon, though not a night on a
   // key used by day (whose baseline there is its day level scaled down). On a swinging key, the second
   // hour must stand further off than half the distance, or be the third elevated hour in a row.
+  const hourBefore = ringTokens(state, hour - 1);
   const sustained =
     elevated &&
     !young &&
     shiftBegan(state, hour) &&
     (logRatio + state.lastLogRatio) / 2 >= (BURST_MARGIN * state.burstPeak) / Math.SQRT2 &&
-    x >= SHIFT_HOLD_SHARE * ringTokens(state, hour - 1) &&
+    x >= SHIFT_HOLD_SHARE * hourBefore &&
     (rareHour ||
-      x + ringTokens(state, hour - 1) + 2 * LOG_OFFSET >=
+      x + hourBefore + 2 * LOG_OFFSET >=
         cfg.minRatio * (expected.tokens + expectedAt(hour - 1).tokens + 2 * LOG_OFFSET)) &&
     (distance(ratio, expected.sigma) >= cfg.sensitivity * SHIFT_DISTANCE_SHARE ||
       ringElevated(state, hour - 2)) &&
@@ -175,7 +176,7 @@ export function assess(
     tokens >= recentPeak(state, hour);
   const opening =
     ((unusual && pastRoutineBursts(x)) ||
-      (sustained && pastRoutineBursts(x + ringTokens(state, hour - 1))) ||
+      (sustained && pastRoutineBursts(x + hourBefore)) ||
       bloated ||
       longRun) &&
     material(1) &&
