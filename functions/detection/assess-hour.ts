@@ -24,9 +24,9 @@
 // used hours (see baseline.ts), so a sparse key's usual burst is no spike but a day key running through
 // the night is.
 // On a key idle in most hours (CI runs, batch jobs, a team's sessions), one hour alone must also top the
-// key's busiest hour of the last week, and a level shift's two hours together must, unless the hour costs
-// a high severity's worth over normal: such a key works in bursts, and one no bigger than last week's
-// biggest is how it works.
+// key's busiest hour of the last week, and a level shift's two hours its busiest two hours in a row,
+// unless the hour costs a high severity's worth over normal: such a key works in bursts, and one no
+// bigger than last week's biggest is how it works.
 import type { DetectionConfig } from '../config/config-schema.ts';
 import { type Expectation, expectation, LOG_OFFSET, SPARSE_USE } from './baseline.ts';
 import { BURST_MARGIN } from './burst-peak.ts';
@@ -168,15 +168,15 @@ export function assess(
   const bloated = !young && ratio >= cfg.minRatio && requestsBloated(state, m, cfg);
   const longRun =
     elevated && !young && ringElevatedRun(state, hour, LONG_RUN_HOURS - 1) === LONG_RUN_HOURS - 1;
-  // A bursty key's burst no bigger than its busiest hour of the last week is routine (see the header).
-  const pastRoutineBursts = (tokens: number) =>
+  // A bursty key's burst no bigger than its busiest hours of the last week is routine (see the header).
+  const pastRoutineBursts = (tokens: number, hours: number) =>
     state.globalUse >= BURSTY_KEY_USE ||
     !weekSeen ||
     excessUsd >= BURST_WAIVER_USD ||
-    tokens >= recentPeak(state, hour);
+    tokens >= recentPeak(state, hour, hours);
   const opening =
-    ((unusual && pastRoutineBursts(x)) ||
-      (sustained && pastRoutineBursts(x + hourBefore)) ||
+    ((unusual && pastRoutineBursts(x, 1)) ||
+      (sustained && pastRoutineBursts(x + hourBefore, 2)) ||
       bloated ||
       longRun) &&
     material(1) &&

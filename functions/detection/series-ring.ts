@@ -23,11 +23,18 @@ export function ringElevatedRun(state: SeriesState, hour: number, max: number): 
   return hours;
 }
 
-/** The highest hour of the last week, whatever it was judged then. */
-export function recentPeak(state: SeriesState, hour: number): number {
+/**
+ * The most tokens the last week saw in `hours` hours in a row (by default its highest hour), whatever they
+ * were judged then.
+ */
+export function recentPeak(state: SeriesState, hour: number, hours = 1): number {
   let peak = 0;
-  for (let h = Math.max(state.firstHour, hour - RING_HOURS, state.lastHour - RING_HOURS + 1); h < hour; h++)
-    peak = Math.max(peak, ringTokens(state, h));
+  const from = Math.max(state.firstHour, hour - RING_HOURS, state.lastHour - RING_HOURS + 1);
+  for (let h = from; h + hours <= hour; h++) {
+    let tokens = 0;
+    for (let k = 0; k < hours; k++) tokens += ringTokens(state, h + k);
+    peak = Math.max(peak, tokens);
+  }
   return peak;
 }
 

@@ -592,6 +592,33 @@ describe('detectSeriesHour: calibrated to the series', () => {
     ]);
   });
 
+  it("judges a bursty key's two-hour run against its busiest two hours of the last week", () => {
+    // A key used only by CI: 30k tokens an hour of background in working hours on weekdays, and one run a
+    // working day of two hours at 1-1.45M tokens each, at a random hour; Monday's at 1.5M. Each run tops
+    // the key's busiest single hour of the week often enough to page as a level shift, never its busiest
+    // two hours.
+    const r = rng(81);
+    const runs = new Map<number, number>();
+    for (let day = 0; day < 28; day++) {
+      if (day % 7 >= 5) continue;
+      const start = day * DAY_HOURS + 10 + Math.floor(r() * 6);
+      const size = day % 7 === 0 ? 1_500_000 : 1_000_000 * (1 + 0.45 * r());
+      runs.set(start, size);
+      runs.set(start + 1, size);
+    }
+    const noise = rng(82);
+    const level = (i: number) => {
+      const working = Math.floor(i / DAY_HOURS) % 7 < 5 && i % DAY_HOURS >= 9 && i % DAY_HOURS < 18;
+      return (working ? 30_000 * (0.8 + 0.4 * noise()) : 0) + (runs.get(i) ?? 0);
+    };
+    const { alerts } = replaySeries(level, 4 * WEEK);
+    expect(
+      spikes(alerts)
+        .map(hourOf)
+        .filter((h) => h >= WEEK),
+    ).toEqual([]);
+  });
+
   it("pages a loop under a sparse key's weekly job once it costs $25 an hour over", () => {
     // A key used two hours a day at ~10M tokens, with a weekly job of ~300M on Monday night (a tenth of its
     // hours used), runs a loop at 130M tokens an hour for three hours ($570 an hour on gpt-4o). Its first
