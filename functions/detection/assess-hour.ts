@@ -70,9 +70,7 @@ export interface Assessment {
   usdExpected: number;
   excessTokens: number;
   excessUsd: number;
-  /** Far off the baseline by the relative measures (distance and ratio), however small in absolute terms. */
-  unusual: boolean;
-  /** Crosses every opening threshold and is no recurrence. */
+  /** Opens an incident by one of the rules in the header, and is no recurrence nor a late job. */
   opening: boolean;
   /** Above half the thresholds: an open incident is still going on. */
   elevated: boolean;
@@ -182,7 +180,7 @@ export function assess(
     material(1) &&
     !isRecurrence(state, hour, x, expected.tokens, cfg) &&
     !isLateJob(state, hour, x, excessTokens, expectedAt);
-  return { expected, usdExpected, excessTokens, excessUsd, unusual, opening, elevated, logRatio };
+  return { expected, usdExpected, excessTokens, excessUsd, opening, elevated, logRatio };
 }
 
 /** The hour before was elevated, and not as a recurring job's hour (its log ratio was kept at most 0). */
