@@ -115,12 +115,17 @@ export const demoCommand: Command = {
     }
 
     print('\nSummary');
+    // The last run evaluates the hour that closed just before it.
+    const lastHourEvaluated = DEMO_START + WEEK_SECONDS + (hours - 1) * HOUR_SECONDS;
     for (const incident of planted) {
       const caught = firstAlert.get(incident.apiKeyId);
+      const hoursNeeded = (incident.start - DEMO_START - WEEK_SECONDS) / HOUR_SECONDS + 1;
       const verdict =
-        caught === undefined
-          ? 'missed'
-          : `caught in hour ${(caught - incident.start) / HOUR_SECONDS + 1} of the incident (${time(caught)})`;
+        caught !== undefined
+          ? `caught in hour ${(caught - incident.start) / HOUR_SECONDS + 1} of the incident (${time(caught)})`
+          : incident.start > lastHourEvaluated
+            ? `not reached: it starts at ${time(incident.start)}, after the last hour replayed (--hours ${hoursNeeded} or more reaches it)`
+            : 'missed';
       print(`  - ${incident.kind.replace('_', ' ')} on ${keyName(org, incident.apiKeyId)}: ${verdict}`);
     }
     const plantedKeys = new Set(planted.map((i) => i.apiKeyId));

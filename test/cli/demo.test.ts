@@ -47,4 +47,14 @@ describe('usage-sentinel demo', () => {
       expect((payload as { text?: string }).text).toBeTruthy();
     }
   });
+
+  it('says an incident after the last hour replayed was not reached, and how many hours reach it', async () => {
+    const short = await runDemo(['--hours', '15']);
+    expect(short.code).toBe(0);
+    expect(short.stdout).toMatch(/runaway loop on .+: caught in hour 1 of the incident/);
+    expect(short.stdout).toMatch(
+      /leaked key on .+: not reached: it starts at 2026-11-10 01:00 UTC, after the last hour replayed \(--hours 26 or more reaches it\)/,
+    );
+    expect(short.stdout).not.toContain('missed');
+  });
 });
