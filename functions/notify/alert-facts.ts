@@ -121,7 +121,10 @@ function driverLine(alert: Alert): string | undefined {
 
 function nextSteps(alert: Alert): string[] {
   if (alert.type === 'resolved') {
-    return ['No action needed. If the spike was unexpected, check who used the key during the incident.'];
+    return [
+      'Back within its baseline; nothing to do if the spike was yours.',
+      'If it was not (a leaked key), rotate the key now: the same usage at the same hours tomorrow or next week would look like a recurring job and page no one.',
+    ];
   }
   return [
     'Check the usage dashboard for this key and model: is a job looping or a prompt growing?',

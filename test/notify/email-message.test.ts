@@ -50,6 +50,13 @@ describe('renderEmailAlert', () => {
     expect(email.attributes.api_key_id).toEqual({ DataType: 'String', StringValue: 'none' });
   });
 
+  it("tells a recovery notice's reader to rotate a key whose spike was not theirs, before its hours recur", () => {
+    const { message } = renderEmailAlert(resolvedAlert(), options);
+    expect(message).toContain('rotate the key now');
+    expect(message).toContain('would look like a recurring job and page no one');
+    expect(message).not.toContain('No action needed');
+  });
+
   it('keeps any subject ASCII, on one line and under 100 characters', () => {
     fc.assert(
       fc.property(fc.string({ unit: 'grapheme', maxLength: 400 }), (name) => {
