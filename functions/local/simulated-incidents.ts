@@ -218,6 +218,24 @@ export function startWhenVisible(
   return first <= 0 ? event : { ...event, startHour: event.startHour + first };
 }
 
+/**
+ * An incident's label starts at its first hour with any usage: on a key that stays idle after the cause
+ * (prompt bloat deployed, a step begun before a quiet spell), nothing shows, to a detector or to a person
+ * reading the usage, until the key makes a call. `p` already carries the event.
+ */
+export function startWhenSeen(
+  p: SeriesProfile,
+  event: SeriesEvent,
+  calendar: SimulationCalendar,
+): SeriesEvent {
+  const rows: SimulatedUsageRow[] = [];
+  for (let h = event.startHour; h < event.endHour; h++) {
+    seriesRowsAt(p, h, calendar, rows);
+    if (rows.length > 0) return h === event.startHour ? event : { ...event, startHour: h };
+  }
+  return event;
+}
+
 export function pickIncidentKind(rng: SeededRandom): Exclude<IncidentKind, 'new_key'> {
   return rng.weighted(INCIDENT_KINDS, INCIDENT_WEIGHTS);
 }

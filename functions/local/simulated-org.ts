@@ -9,6 +9,7 @@ import {
   type IncidentLabel,
   labelEvent,
   pickIncidentKind,
+  startWhenSeen,
   startWhenVisible,
   type UsageLabels,
 } from './simulated-incidents.ts';
@@ -252,7 +253,7 @@ export function simulateOrganization(options: SimulateOrganizationOptions): Simu
         if (!drawn) continue;
         const event = startWhenVisible(profile, drawn, calendar);
         profile.events.push(event);
-        labels.push(labelEvent(profile, event, calendar));
+        labels.push(labelEvent(profile, startWhenSeen(profile, event, calendar), calendar));
       }
     }
     profiles.push(profile);

@@ -94,6 +94,18 @@ describe('simulateOrganization', () => {
     expect(visible.length / scored.length).toBeGreaterThanOrEqual(0.9);
   });
 
+  it("starts every scored incident's label at an hour its key has usage (seed 5 once labelled prompt bloat 29 h before the key's next call)", () => {
+    for (const o of [org, simulateOrganization({ seed: 5 })]) {
+      const tokens = tokensIn(o);
+      for (const incident of o.labels.incidents.filter((i) => !i.ignore)) {
+        expect(
+          tokens(incident.start, incident.api_key_id),
+          `${incident.kind} on ${incident.api_key_id}`,
+        ).toBeGreaterThan(0);
+      }
+    }
+  });
+
   it('gives new keys that start large no usage before they start', () => {
     for (const incident of org.labels.incidents.filter((i) => i.kind === 'new_key')) {
       for (let h = org.start; h < incident.start; h += 24 * HOUR)
