@@ -64,11 +64,11 @@ export const demoCommand: Command = {
     const firstAlert = new Map<string, number>();
     let alerts = 0;
     let failedRuns = 0;
+    const firstRunHour = DEMO_START + WEEK_SECONDS;
     try {
       await ensureStateTable(client, TABLE);
       // Each run starts when the schedule would fire: the closed hour plus its grace.
       const delay = Math.max(config.schedule.minute, config.schedule.graceMinutes) * 60;
-      const firstRunHour = DEMO_START + WEEK_SECONDS;
       print(
         `\nFirst run at ${time(firstRunHour + delay)}: a new deployment reads the past week to prime its baselines.`,
       );
@@ -116,10 +116,10 @@ export const demoCommand: Command = {
 
     print('\nSummary');
     // The last run evaluates the hour that closed just before it.
-    const lastHourEvaluated = DEMO_START + WEEK_SECONDS + (hours - 1) * HOUR_SECONDS;
+    const lastHourEvaluated = firstRunHour + (hours - 1) * HOUR_SECONDS;
     for (const incident of planted) {
       const caught = firstAlert.get(incident.apiKeyId);
-      const hoursNeeded = (incident.start - DEMO_START - WEEK_SECONDS) / HOUR_SECONDS + 1;
+      const hoursNeeded = (incident.start - firstRunHour) / HOUR_SECONDS + 1;
       const verdict =
         caught !== undefined
           ? `caught in hour ${(caught - incident.start) / HOUR_SECONDS + 1} of the incident (${time(caught)})`
