@@ -36,6 +36,12 @@ export interface Alert {
   topModel: string | null;
   /** Hours from the incident's first hour to its last abnormal hour (resolved only). */
   durationHours?: number;
+  /**
+   * Resolved only: the incident outlasted two days and the key is still well above its usual level. It
+   * closes because it is taken as the key's new normal (the baseline learns it from then on), not because
+   * usage came back down.
+   */
+  newNormal?: boolean;
   /** Tokens per hour, oldest first, ending with bucketStart: the sparkline. */
   recentTokens: number[];
   names?: SeriesNames;
@@ -60,6 +66,7 @@ export interface AlertRecord {
   excess_usd_total: number;
   top_model: string | null;
   duration_hours?: number;
+  new_normal?: boolean;
   muted?: boolean;
 }
 
@@ -81,6 +88,7 @@ export function toAlertRecord(a: Alert): AlertRecord {
     excess_usd_total: round(a.excessUsdTotal, 4),
     top_model: a.topModel,
     ...(a.durationHours === undefined ? {} : { duration_hours: a.durationHours }),
+    ...(a.newNormal ? { new_normal: true } : {}),
     ...(a.muted ? { muted: true } : {}),
   };
 }

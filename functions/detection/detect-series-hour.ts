@@ -57,6 +57,12 @@ export interface DetectSeriesHourResult {
 
 /** Past this, an open incident is the new normal and the baseline learns from it again. */
 export const MAX_FROZEN_HOURS = 48;
+/**
+ * An incident that outlasted the freeze and closes with its key still this many times its usual level
+ * closes as the key's new normal (its band widened while it was learned again); one that came back down
+ * closes as back to normal.
+ */
+const NEW_NORMAL_RATIO = 1.5;
 /** Gaps longer than this are filled with only their last hours (a longer silence teaches no more). */
 const MAX_GAP_FILL_HOURS = 24 * 21;
 /** A key is new for its first hours of use: one that starts small and grows is judged by its baseline. */
@@ -158,9 +164,12 @@ function step(
         state.incident = null;
         learnRoutineIncident(state, incident);
         if (input.notifications.recoveryNotices && !priming) {
+          const newNormal =
+            hour - incident.startHour >= MAX_FROZEN_HOURS && m.tokens >= NEW_NORMAL_RATIO * a.expected.tokens;
           drafts.push({
             ...incidentDraft(base, 'resolved', incident, incident.alertedSeverity),
             durationHours: incidentHours(incident),
+            ...(newNormal ? { newNormal } : {}),
           });
         }
       }

@@ -38,6 +38,8 @@ export interface AlertFacts {
   whenLine: string;
   sparkline: string | undefined;
   durationText: string | undefined;
+  /** A recovery notice of an incident taken as the key's new level (see Alert.newNormal). */
+  newNormal: boolean;
   idsLine: string;
   links: { label: string; url: string }[];
   nextSteps: string[];
@@ -85,6 +87,7 @@ export function alertFacts(alert: Alert, options: MessageOptions): AlertFacts {
     whenLine: hourRange(alert.bucketStart, options.timeZone),
     sparkline: alert.recentTokens.length > 1 ? sparkline(alert.recentTokens) : undefined,
     durationText: alert.durationHours === undefined ? undefined : formatHours(alert.durationHours),
+    newNormal: alert.newNormal === true,
     idsLine: `alert ${alert.id} · project ${alert.projectId} · key ${alert.apiKeyId ?? 'none'} · severity ${alert.severity}`,
     links: [
       { label: 'Usage dashboard', url: OPENAI_USAGE_URL },
@@ -120,6 +123,12 @@ function driverLine(alert: Alert): string | undefined {
 }
 
 function nextSteps(alert: Alert): string[] {
+  if (alert.type === 'resolved' && alert.newNormal) {
+    return [
+      "Usage did not come back down: an incident open for two days is taken as the key's new level, and the baseline learns it from now on.",
+      'If that level is not expected, the key is still spending more than before: find what changed, and rotate the key if the use is not yours.',
+    ];
+  }
   if (alert.type === 'resolved') {
     return [
       'Back within its baseline; nothing to do if the spike was yours.',

@@ -303,6 +303,7 @@ const alertSchema = z.looseObject({
   excessUsdTotal: z.number(),
   topModel: z.string().nullable(),
   durationHours: z.number().optional(),
+  newNormal: z.boolean().optional(),
   recentTokens: z.array(z.number()),
   names: z
     .object({

@@ -144,7 +144,7 @@ function subjectLine(alert: Alert, options: MessageOptions): string {
     case 'reminder':
       return `Still high ${f.ratioAscii}: ${who}, ~${formatUsd(alert.excessUsdTotal)} over so far`;
     case 'resolved':
-      return `Resolved: ${who}${f.durationText ? ` after ${f.durationText}` : ''}, excess ~${formatUsd(alert.excessUsdTotal)}`;
+      return `Resolved${f.newNormal ? ' as new normal' : ''}: ${who}${f.durationText ? ` after ${f.durationText}` : ''}, excess ~${formatUsd(alert.excessUsdTotal)}`;
   }
 }
 

@@ -83,7 +83,7 @@ export function alertHeadline(f: AlertFacts): string {
     case 'reminder':
       return `Still above normal: ${who} at ${f.ratioText}`;
     case 'resolved':
-      return `Resolved: ${who} back to normal${f.durationText ? ` after ${f.durationText}` : ''}`;
+      return `Resolved: ${who} ${f.newNormal ? 'taken as its new normal' : 'back to normal'}${f.durationText ? ` after ${f.durationText}` : ''}`;
   }
 }
 

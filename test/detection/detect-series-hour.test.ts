@@ -203,12 +203,34 @@ describe('detectSeriesHour: incident lifecycle', () => {
     const resolved = alerts.at(-1);
     expect(resolved?.type).toBe('resolved');
     expect(resolved?.durationHours).toBe(16);
+    expect(resolved?.newNormal).toBeUndefined();
     // Excess: 12 x ~4M + 4 x ~29M tokens.
     expect(resolved?.excessTokensTotal).toBeGreaterThan(150_000_000);
     expect(resolved?.excessTokensTotal).toBeLessThan(175_000_000);
     expect(resolved?.excessUsdTotal).toBeGreaterThan(600);
     expect(resolved?.incidentStart).toBe(spikes(alerts)[0]?.incidentStart);
     expect(state?.incident).toBeNull();
+  });
+
+  it('closes a step that lasts for days as its new normal after two days, and one that ends as back to normal', () => {
+    const closing = (hours: number) => {
+      const noise = base();
+      const level = (i: number) => (i >= start && i < start + hours ? 3 : 1) * noise();
+      const lifecycle = replaySeries(level, start + 5 * DAY_HOURS).alerts.filter(
+        (a) => a.type === 'spike' || a.type === 'resolved',
+      );
+      expect(lifecycle.map((a) => a.type)).toEqual(['spike', 'resolved']);
+      return lifecycle[1] as Alert;
+    };
+    const lasting = closing(5 * DAY_HOURS);
+    expect(hourOf(lasting) - start).toBeGreaterThanOrEqual(48);
+    expect(lasting.newNormal).toBe(true);
+    // The key is still at its new level when the incident closes.
+    expect(lasting.observed).toBeGreaterThan(2 * lasting.expected);
+    // Ended after 50 hours: usage came back down, whatever the incident's length.
+    const ended = closing(50);
+    expect(hourOf(ended) - start).toBeGreaterThanOrEqual(50);
+    expect(ended.newNormal).toBeUndefined();
   });
 
   it('closes the incident without a notice when recoveryNotices is false', () => {

@@ -50,6 +50,14 @@ describe('renderEmailAlert', () => {
     expect(email.attributes.api_key_id).toEqual({ DataType: 'String', StringValue: 'none' });
   });
 
+  it('says in the subject and the body when an incident closed as its new normal', () => {
+    const email = renderEmailAlert(resolvedAlert({ durationHours: 56, newNormal: true }), options);
+    validSubject(email.subject);
+    expect(email.subject).toMatch(/^\[usage-sentinel\] Resolved as new normal: batch-worker .* after 2 d 8 h/);
+    expect(email.message).toContain('Usage did not come back down');
+    expect(email.message).not.toContain('back to normal');
+  });
+
   it("tells a recovery notice's reader to rotate a key whose spike was not theirs, before its hours recur", () => {
     const { message } = renderEmailAlert(resolvedAlert(), options);
     expect(message).toContain('rotate the key now');

@@ -68,6 +68,19 @@ describe('renderSlackAlert', () => {
     expect(checkBlockKitLimits(payload)).toEqual([]);
   });
 
+  it('headlines an incident closed as its new normal as such, not as back to normal', () => {
+    const payload = renderSlackAlert(
+      resolvedAlert({ durationHours: 56, observed: 2_800_000, expected: 1_000_000, newNormal: true }),
+      options,
+    );
+    expect(payload.text).toMatch(
+      /^Resolved: batch-worker in .+ taken as its new normal after 2 d 8 h/,
+    );
+    expect(payload.text).not.toContain('back to normal');
+    expect(allText(payload)).toContain('Usage did not come back down');
+    expect(checkBlockKitLimits(payload)).toEqual([]);
+  });
+
   it('renders new_key and reminder variants without the word resolved', () => {
     for (const type of ['new_key', 'reminder'] as const) {
       const payload = renderSlackAlert(
