@@ -53,7 +53,9 @@ describe('renderEmailAlert', () => {
   it('says in the subject and the body when an incident closed as its new normal', () => {
     const email = renderEmailAlert(resolvedAlert({ durationHours: 56, newNormal: true }), options);
     validSubject(email.subject);
-    expect(email.subject).toMatch(/^\[usage-sentinel\] Resolved as new normal: batch-worker .* after 2 d 8 h/);
+    expect(email.subject).toMatch(
+      /^\[usage-sentinel\] Resolved as new normal: batch-worker .* after 2 d 8 h/,
+    );
     expect(email.message).toContain('Usage did not come back down');
     expect(email.message).not.toContain('back to normal');
   });

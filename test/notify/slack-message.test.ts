@@ -73,9 +73,7 @@ describe('renderSlackAlert', () => {
       resolvedAlert({ durationHours: 56, observed: 2_800_000, expected: 1_000_000, newNormal: true }),
       options,
     );
-    expect(payload.text).toMatch(
-      /^Resolved: batch-worker in .+ taken as its new normal after 2 d 8 h/,
-    );
+    expect(payload.text).toMatch(/^Resolved: batch-worker in .+ taken as its new normal after 2 d 8 h/);
     expect(payload.text).not.toContain('back to normal');
     expect(allText(payload)).toContain('Usage did not come back down');
     expect(checkBlockKitLimits(payload)).toEqual([]);
