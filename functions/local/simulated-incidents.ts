@@ -228,12 +228,17 @@ export function startWhenSeen(
   event: SeriesEvent,
   calendar: SimulationCalendar,
 ): SeriesEvent {
-  const rows: SimulatedUsageRow[] = [];
   for (let h = event.startHour; h < event.endHour; h++) {
-    seriesRowsAt(p, h, calendar, rows);
-    if (rows.length > 0) return h === event.startHour ? event : { ...event, startHour: h };
+    if (tokensAt(p, h, calendar) > 0) return h === event.startHour ? event : { ...event, startHour: h };
   }
   return event;
+}
+
+/** A series' tokens in hour `h` as its usage rows realise them (noise included). */
+function tokensAt(p: SeriesProfile, h: number, calendar: SimulationCalendar): number {
+  const rows: SimulatedUsageRow[] = [];
+  seriesRowsAt(p, h, calendar, rows);
+  return rows.reduce((sum, r) => sum + r.inputTokens + r.outputTokens, 0);
 }
 
 export function pickIncidentKind(rng: SeededRandom): Exclude<IncidentKind, 'new_key'> {
@@ -253,9 +258,7 @@ export function growingKeyLabel(
   let firstUsed: number | undefined;
   let used = 0;
   for (let h = Math.max(0, p.activeFromHour); h < window.hours && used < NEW_KEY_USED_HOURS; h++) {
-    const rows: SimulatedUsageRow[] = [];
-    seriesRowsAt(p, h, calendar, rows);
-    const tokens = rows.reduce((sum, r) => sum + r.inputTokens + r.outputTokens, 0);
+    const tokens = tokensAt(p, h, calendar);
     if (tokens <= 0) continue;
     firstUsed ??= h;
     if (h - firstUsed >= NEW_KEY_DAYS_HOURS) return undefined;
