@@ -35,6 +35,12 @@ const MIN_RATE_WEEKEND = 0.3;
 const GLOBAL_MIN_RATE = 0.02;
 /** The recent spread follows the last few hours. */
 const RECENT_RATE = 0.2;
+/**
+ * Two hours in a row at this many times their baseline or more are a run (a ramp, a step, a loop not yet
+ * paged), not the key's hour-to-hour swing: they leave the recent spread alone. Otherwise a ramp that
+ * climbs a little each hour widens the band by 30% an hour, faster than it climbs, and is never paged.
+ */
+export const RUN_RATIO = 3;
 /** The overall share of use remembers about two weeks. */
 const GLOBAL_USE_MIN_RATE = 1 / 336;
 /** The prior spread of a key with little usage seen (a factor of e either way), worth this many hours. */
@@ -101,8 +107,17 @@ export function expectation(state: SeriesState, hour: number): Expectation {
 
 export type LearnMode = 'clipped' | 'free';
 
-/** Folds one hour into the baseline. `clipped` for ordinary hours; `free` to accept a new level. */
-export function learn(state: SeriesState, hour: number, tokens: number, mode: LearnMode): void {
+/**
+ * Folds one hour into the baseline. `clipped` for ordinary hours; `free` to accept a new level. `inRun`:
+ * the hour and the one before are at RUN_RATIO or more, and leave the recent spread alone.
+ */
+export function learn(
+  state: SeriesState,
+  hour: number,
+  tokens: number,
+  mode: LearnMode,
+  inRun = false,
+): void {
   const used = tokens > 0 ? 1 : 0;
   const hoursSeen = state.lastHour - state.firstHour + 1;
   state.globalUse += Math.max(1 / (hoursSeen + 1), GLOBAL_USE_MIN_RATE) * (used - state.globalUse);
@@ -113,6 +128,7 @@ export function learn(state: SeriesState, hour: number, tokens: number, mode: Le
   const globalStep = logValue - state.globalMean;
   state.globalMean += globalRate * Math.max(-limit, Math.min(limit, globalStep));
   state.globalSpread += globalRate * (clipTo(state.globalSpread) - state.globalSpread);
+  if (inRun) return;
   state.recentSpread +=
     Math.max(1 / (hoursSeen + 1), RECENT_RATE) * (clipTo(state.recentSpread) - state.recentSpread);
 }

@@ -13,7 +13,7 @@ import type { DetectionConfig } from '../config/config-schema.ts';
 import type { Alert, AlertType } from '../core/alert.ts';
 import { HOUR_SECONDS } from '../core/usage.ts';
 import { assess, MIN_USED_HOURS } from './assess-hour.ts';
-import { expectation, learn, toLog } from './baseline.ts';
+import { expectation, learn, RUN_RATIO, toLog } from './baseline.ts';
 import { learnRoutineIncident, updateBurstPeak } from './burst-peak.ts';
 import { type AlertFigures, incidentHours, makeAlert, severityAt, severityIndex } from './incident.ts';
 import { isRecurrence } from './recurrence.ts';
@@ -200,10 +200,13 @@ function step(
   // learned with clipping, so a wild hour during warm-up moves the baseline only a little.
   // Elevated hours (above half the thresholds) teach nothing once warm: the first hours of a ramp or a
   // step must not widen the band the next hours are judged by.
+  // Nor, once warm, does an hour of a run (this one and the last at RUN_RATIO or more) widen the band.
   const anomalous = a.elevated;
   const recurring = a.elevated && isRecurrence(state, hour, m.tokens, a.expected.tokens, cfg);
-  if (inIncident && !frozen) learn(state, hour, m.tokens, 'free');
-  else if (!inIncident && !(warm && a.elevated && !recurring)) learn(state, hour, m.tokens, 'clipped');
+  const inRun =
+    warm && hour - 1 === state.lastHour && Math.min(state.lastLogRatio, a.logRatio) >= Math.log(RUN_RATIO);
+  if (inIncident && !frozen) learn(state, hour, m.tokens, 'free', inRun);
+  else if (!inIncident && !(warm && a.elevated && !recurring)) learn(state, hour, m.tokens, 'clipped', inRun);
   // A one-hour burst the series came back from is part of its normal behaviour: learned late, so a
   // step or a ramp (still elevated next hour) never is.
   if (

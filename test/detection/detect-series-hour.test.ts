@@ -315,6 +315,20 @@ describe('detectSeriesHour: steps, ramps, sparse keys and cheap models', () => {
     expect(opened(2.1).map((a) => hourOf(a) - start)).toEqual([9]);
   });
 
+  it('pages a ramp that climbs 18% an hour on a noisy key: its own hours do not widen its band', () => {
+    // From 1.5x, on a key swinging about +-50% an hour. Learned as ordinary hours, each widened the band
+    // by 30% and the ramp reached 30x unpaged on three of these eight keys.
+    const openedAt = (seed: number) => {
+      const r = rng(seed);
+      const noise = () => Math.exp(0.5 * (r() + r() + r() - 1.5));
+      const level = (i: number) =>
+        1_000_000 * (i >= start ? Math.min(30, 1.5 * 1.18 ** (i - start)) : 1) * noise();
+      return spikes(replaySeries(level, start + 36).alerts).map((a) => hourOf(a) - start)[0];
+    };
+    // Each key pages it before it reaches 15x (hour 14).
+    for (const seed of [1, 2, 3, 4, 5, 6, 7, 8]) expect(openedAt(seed)).toBeLessThanOrEqual(13);
+  });
+
   it('takes a two-hour run that falls to less than half in its second hour for a burst, not a level shift', () => {
     // 3.8x (under singleHourRatio alone), then 1.85x: elevated both hours, but falling away. The same first
     // hour followed by one that holds at 3x is a step, paged in its second hour.
