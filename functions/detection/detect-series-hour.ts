@@ -200,7 +200,8 @@ function step(
   // learned with clipping, so a wild hour during warm-up moves the baseline only a little.
   // Elevated hours (above half the thresholds) teach nothing once warm: the first hours of a ramp or a
   // step must not widen the band the next hours are judged by.
-  // Nor, once warm, does an hour of a run (this one and the last at RUN_RATIO or more) widen the band.
+  // Nor, once warm, does an hour of a run (this one and the last at RUN_RATIO or more) widen the recent
+  // spread (see baseline.ts).
   const anomalous = a.elevated;
   const recurring = a.elevated && isRecurrence(state, hour, m.tokens, a.expected.tokens, cfg);
   const inRun =
