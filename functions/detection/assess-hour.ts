@@ -23,10 +23,11 @@
 // minRatio times it is far enough. The baseline is the level when used, scaled down a little in rarely
 // used hours (see baseline.ts), so a sparse key's usual burst is no spike but a day key running through
 // the night is.
-// On a key idle in most hours (CI runs, batch jobs, a team's sessions), one hour alone must also top the
-// key's busiest hour of the last week, and a level shift's two hours its busiest two hours in a row,
-// unless the hour costs a high severity's worth over normal: such a key works in bursts, and one no
-// bigger than last week's biggest is how it works.
+// On a key that works in bursts (idle in most hours, as CI runs, batch jobs and a team's sessions are, or
+// busy with a trickle between bursts of ten times it), one hour alone must also top the key's busiest
+// hour of the last week by half again, and a level shift's two hours its busiest two hours in a row,
+// unless the hour costs a high severity's worth over normal: a burst no bigger than last week's biggest
+// is how such a key works, and a week of bursts tops the week before's by a little every other week.
 import type { DetectionConfig } from '../config/config-schema.ts';
 import { type Expectation, expectation, LOG_OFFSET, SPARSE_USE } from './baseline.ts';
 import { BURST_MARGIN } from './burst-peak.ts';
@@ -62,6 +63,16 @@ const SHIFT_DISTANCE_SHARE = 0.7;
 const LONG_RUN_HOURS = 10;
 /** A key used in fewer than this share of its hours overall works in bursts. */
 const BURSTY_KEY_USE = 0.6;
+/**
+ * A key whose bursts (outside incidents) have reached ten times its baseline works in bursts too, however
+ * often it is used: a CI key's trickle between runs is its baseline, and every run is far above it.
+ */
+const BURSTY_PEAK_LOG_RATIO = Math.log(10);
+/**
+ * One hour alone on a bursty key must top its busiest hour of the last week by this factor; a level
+ * shift's two hours need only top its busiest two, as two such hours in a row are rarer than one.
+ */
+const PAST_ROUTINE_BURST_RATIO = 1.5;
 /** An hour this much over normal in USD (a high severity) is judged as on any key, bursts or not. */
 const BURST_WAIVER_USD = SEVERITY_FLOORS_USD[2] ?? 25;
 
@@ -167,14 +178,15 @@ export function assess(
   const longRun =
     elevated && !young && ringElevatedRun(state, hour, LONG_RUN_HOURS - 1) === LONG_RUN_HOURS - 1;
   // A bursty key's burst no bigger than its busiest hours of the last week is routine (see the header).
-  const pastRoutineBursts = (tokens: number, hours: number) =>
-    state.globalUse >= BURSTY_KEY_USE ||
+  const bursty = state.globalUse < BURSTY_KEY_USE || state.burstPeak >= BURSTY_PEAK_LOG_RATIO;
+  const pastRoutineBursts = (tokens: number, hours: number, margin: number) =>
+    !bursty ||
     !weekSeen ||
     excessUsd >= BURST_WAIVER_USD ||
-    tokens >= recentPeak(state, hour, hours);
+    tokens >= margin * recentPeak(state, hour, hours);
   const opening =
-    ((unusual && pastRoutineBursts(x, 1)) ||
-      (sustained && pastRoutineBursts(x + hourBefore, 2)) ||
+    ((unusual && pastRoutineBursts(x, 1, PAST_ROUTINE_BURST_RATIO)) ||
+      (sustained && pastRoutineBursts(x + hourBefore, 2, 1)) ||
       bloated ||
       longRun) &&
     material(1) &&

@@ -628,6 +628,36 @@ describe('detectSeriesHour: calibrated to the series', () => {
     ]);
   });
 
+  it("pages a busy CI key's run only well past its busiest hour of the last week", () => {
+    // A CI key on gpt-4o-mini with a trickle of 20k tokens every hour (so it counts as used in all of
+    // them) and a run or two a working day of 1-2M tokens at 9:00, 12:00 or 15:00, 50-100x the trickle.
+    // Now and then a week's biggest run tops the week before's by a little. A run at 12M pages.
+    const r = rng(91);
+    const runs = new Map<number, number>();
+    for (let day = 0; day < 35; day++) {
+      if (day % 7 >= 5) continue;
+      for (let k = 1 + Math.floor(r() * 2); k > 0; k--) {
+        runs.set(day * DAY_HOURS + 9 + 3 * Math.floor(r() * 3), 1_000_000 * 2 ** r());
+      }
+    }
+    const at = 4 * WEEK + 2 * DAY_HOURS + 15;
+    const ciKey = (run: number) => {
+      const noise = rng(92);
+      return (i: number) => 20_000 * (0.8 + 0.4 * noise()) + (i === at ? run : (runs.get(i) ?? 0));
+    };
+    const afterFirstWeek = (alerts: Alert[]) =>
+      spikes(alerts)
+        .map(hourOf)
+        .filter((h) => h >= WEEK);
+    const mini = () => 'gpt-4o-mini';
+    const routine = replaySeries(ciKey(2_000_000), 5 * WEEK, {}, undefined, mini);
+    expect(routine.state?.globalUse).toBeGreaterThan(0.9);
+    expect(afterFirstWeek(routine.alerts)).toEqual([]);
+    expect(afterFirstWeek(replaySeries(ciKey(12_000_000), 5 * WEEK, {}, undefined, mini).alerts)).toEqual([
+      at,
+    ]);
+  });
+
   it("judges a bursty key's two-hour run against its busiest two hours of the last week", () => {
     // A key used only by CI: 30k tokens an hour of background in working hours on weekdays, and one run a
     // working day of two hours at 1-1.45M tokens each, at a random hour; Monday's at 1.5M. Each run tops
