@@ -557,6 +557,10 @@ describe('detectSeriesHour: calibrated to the series', () => {
     return (i: number) => 1_000_000 * noise(r) * (r() < 0.08 && i % 3 === 0 ? 2.4 : 1);
   };
   const at = 4 * WEEK + 2 * DAY_HOURS + 14;
+  const afterFirstWeek = (alerts: Alert[]) =>
+    spikes(alerts)
+      .map(hourOf)
+      .filter((h) => h >= WEEK);
 
   it('does not page on an hour barely past its usual bursts', () => {
     const level = bursty(41);
@@ -614,10 +618,6 @@ describe('detectSeriesHour: calibrated to the series', () => {
         return (working ? 30_000 * (0.8 + 0.4 * noise()) : 0) + (i === at ? run : (runs.get(i) ?? 0));
       };
     };
-    const afterFirstWeek = (alerts: Alert[]) =>
-      spikes(alerts)
-        .map(hourOf)
-        .filter((h) => h >= WEEK);
     const routine = replaySeries(ciKey(2_500_000), 4 * WEEK);
     expect(routine.state?.globalUse).toBeLessThan(0.3);
     expect(afterFirstWeek(routine.alerts)).toEqual([]);
@@ -645,10 +645,6 @@ describe('detectSeriesHour: calibrated to the series', () => {
       const noise = rng(92);
       return (i: number) => 20_000 * (0.8 + 0.4 * noise()) + (i === at ? run : (runs.get(i) ?? 0));
     };
-    const afterFirstWeek = (alerts: Alert[]) =>
-      spikes(alerts)
-        .map(hourOf)
-        .filter((h) => h >= WEEK);
     const mini = () => 'gpt-4o-mini';
     const routine = replaySeries(ciKey(2_000_000), 5 * WEEK, {}, undefined, mini);
     expect(routine.state?.globalUse).toBeGreaterThan(0.9);
@@ -677,12 +673,7 @@ describe('detectSeriesHour: calibrated to the series', () => {
       const working = Math.floor(i / DAY_HOURS) % 7 < 5 && i % DAY_HOURS >= 9 && i % DAY_HOURS < 18;
       return (working ? 30_000 * (0.8 + 0.4 * noise()) : 0) + (runs.get(i) ?? 0);
     };
-    const { alerts } = replaySeries(level, 4 * WEEK);
-    expect(
-      spikes(alerts)
-        .map(hourOf)
-        .filter((h) => h >= WEEK),
-    ).toEqual([]);
+    expect(afterFirstWeek(replaySeries(level, 4 * WEEK).alerts)).toEqual([]);
   });
 
   it("pages a loop under a sparse key's weekly job once it costs $25 an hour over", () => {
