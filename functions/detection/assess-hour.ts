@@ -18,15 +18,15 @@
 // - a long run: elevated ten hours in a row, whatever the burst peak (a leak under the key's past peak
 //   pages before the night is out).
 // The first two must also stand above the usual level of the hours beside it, so summer time or a job an
-// hour late pages no one. A key with only a few hours of use has no level yet (after a week, its last
-// week's peak stands for one), and an hour the key is rarely used in is judged against that peak too:
-// minRatio times it is far enough. The baseline is the level when used, scaled down a little in rarely
+// hour late pages no one. A key with only a few hours of use has no level yet (after a week, its busiest
+// hour stands for one: last week's, or an ordinary hour of the weeks before, see token-peak.ts), and an
+// hour the key is rarely used in is judged against that peak too: minRatio times it is far enough. The baseline is the level when used, scaled down a little in rarely
 // used hours (see baseline.ts), so a sparse key's usual burst is no spike but a day key running through
 // the night is.
 // On a key that works in bursts (idle in most hours, as CI runs, batch jobs and a team's sessions are, or
 // busy with a trickle between bursts of ten times it), one hour alone must also top the key's busiest
-// hour of the last week by half again, and a level shift's two hours its busiest two hours in a row,
-// unless the hour costs a high severity's worth over normal: a burst no bigger than last week's biggest
+// hour by half again, and a level shift's two hours its busiest two hours in a row of the last week,
+// unless the hour costs a high severity's worth over normal: a burst no bigger than the key's biggest
 // is how such a key works, and a week of bursts tops the week before's by a little every other week.
 import type { DetectionConfig } from '../config/config-schema.ts';
 import { type Expectation, expectation, LOG_OFFSET, SPARSE_USE } from './baseline.ts';
@@ -38,6 +38,7 @@ import type { SeriesHourMetrics } from './series-metrics.ts';
 import { recentPeak, ringElevated, ringElevatedRun, ringTokens } from './series-ring.ts';
 import { RING_HOURS, type SeriesState } from './series-state.ts';
 import { distance, partWayToMinRatio } from './thresholds.ts';
+import { busiestHour } from './token-peak.ts';
 import { fewRequests, requestsBloated } from './unit-rates.ts';
 
 /** Cost per token drifts with the model mix: USD gets this much more spread than tokens. */
@@ -69,8 +70,8 @@ const BURSTY_KEY_USE = 0.6;
  */
 const BURSTY_PEAK_LOG_RATIO = Math.log(10);
 /**
- * One hour alone on a bursty key must top its busiest hour of the last week by this factor; a level
- * shift's two hours need only top its busiest two, as two such hours in a row are rarer than one.
+ * One hour alone on a bursty key must top its busiest hour (see token-peak.ts) by this factor; a level
+ * shift's two hours need only top its busiest two of the last week, as two such hours in a row are rarer.
  */
 const PAST_ROUTINE_BURST_RATIO = 1.5;
 /** An hour this much over normal in USD (a high severity) is judged as on any key, bursts or not. */
@@ -130,14 +131,16 @@ export function assess(
     excessUsd >= cfg.minExcessUsd * k &&
     (excessTokens >= cfg.minExcessTokens * k || (usdRatio >= cfg.minRatio && x >= cfg.minExcessTokens * k));
   // Evidence: a key with only a few hours of use has no level to be far from yet (its first material
-  // hours are the new_key rule's) unless a week or more has shown how little it is used: then its last
-  // week's peak is its level. An hour the key is rarely used in (a sparse key, a day key's night) is
+  // hours are the new_key rule's) unless a week or more has shown how little it is used: then its busiest
+  // hour is its level. An hour the key is rarely used in (a sparse key, a day key's night) is
   // judged against that peak too, so bursts, once seen, are not news each time they come back; and once
   // the key has a week of history, an hour that far past its peak is far enough off whatever the spread
   // of its used hours (a key used now and then, running all night at three times its busiest hour).
   const weekSeen = hour - state.firstHour >= RING_HOURS;
   let passedPeak: boolean | undefined;
-  const pastPeak = () => (passedPeak ??= x >= cfg.minRatio * recentPeak(state, hour));
+  // A dormant key's busy hours before its silence are no reason to let its waking up pass.
+  const busiest = () => (dormant ? 0 : busiestHour(state, hour));
+  const pastPeak = () => (passedPeak ??= x >= cfg.minRatio * busiest());
   const young = state.usedHours < MIN_USED_HOURS && !(weekSeen && pastPeak());
   const rareHour = expected.use < SPARSE_USE;
   const overPeak = () => !rareHour || pastPeak();
@@ -177,13 +180,13 @@ export function assess(
   const bloated = !young && ratio >= cfg.minRatio && requestsBloated(state, m, cfg);
   const longRun =
     elevated && !young && ringElevatedRun(state, hour, LONG_RUN_HOURS - 1) === LONG_RUN_HOURS - 1;
-  // A bursty key's burst no bigger than its busiest hours of the last week is routine (see the header).
+  // A bursty key's burst no bigger than its busiest hours is routine (see the header).
   const bursty = state.globalUse < BURSTY_KEY_USE || state.burstPeak >= BURSTY_PEAK_LOG_RATIO;
   const pastRoutineBursts = (tokens: number, hours: number, margin: number) =>
     !bursty ||
     !weekSeen ||
     excessUsd >= BURST_WAIVER_USD ||
-    tokens >= margin * recentPeak(state, hour, hours);
+    tokens >= margin * (hours === 1 ? busiest() : recentPeak(state, hour, hours));
   const opening =
     ((unusual && pastRoutineBursts(x, 1, PAST_ROUTINE_BURST_RATIO)) ||
       (sustained && pastRoutineBursts(x + hourBefore, 2, 1)) ||

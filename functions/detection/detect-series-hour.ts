@@ -27,6 +27,7 @@ import {
   type SeriesState,
 } from './series-state.ts';
 import { quantizeTokens } from './series-state-codec.ts';
+import { updateTokenPeak } from './token-peak.ts';
 import { learnUnitRates } from './unit-rates.ts';
 import { settleWeekend } from './weekend-shift.ts';
 
@@ -228,6 +229,7 @@ function step(
     logRatio: a.logRatio,
     teaches: !inIncident && !a.elevated && state.usedHours >= MIN_USED_HOURS && (priming || warm),
   });
+  updateTokenPeak(state, m.tokens, !inIncident && !a.elevated);
   // A recurring job's hour is no burst: it neither raises the bar nor counts as a shift's first hour.
   state.lastLogRatio = recurring ? Math.min(0, a.logRatio) : a.logRatio;
   const slot = hour % RING_HOURS;

@@ -1,4 +1,4 @@
-// One series' state as a short base64 string (about 684 characters), so the DynamoDB item stays well
+// One series' state as a short base64 string (about 690 characters), so the DynamoDB item stays well
 // under 1 KB and costs one write unit. Numbers are quantized; decode(encode(s)) is the stored truth.
 import {
   type IncidentState,
@@ -8,16 +8,18 @@ import {
   SLOT_COUNT,
 } from './series-state.ts';
 
-const VERSION = 5;
+const VERSION = 6;
 /**
- * Earlier layouts still read, so an upgrade keeps every baseline: version 4 lacked the weekend shift
- * (1 byte; read as UTC, located again from the week kept), version 3 the held-back burst too (8 bytes).
+ * Earlier layouts still read, so an upgrade keeps every baseline: version 5 lacked the token peak (4
+ * bytes; read as none, last week's busiest hour standing in), version 4 the weekend shift too (1 byte;
+ * read as UTC, located again from the week kept), version 3 the held-back burst too (8 bytes).
  */
 const OLDER_VERSIONS = new Map([
-  [4, 1],
-  [3, 9],
+  [5, 4],
+  [4, 5],
+  [3, 13],
 ]);
-const HEADER = 61;
+const HEADER = 65;
 const SLOTS = SLOT_COUNT * 2 + SLOT_COUNT + SLOT_COUNT / 2 + SLOT_COUNT + SLOT_COUNT / 2;
 const RING = RING_HOURS + RING_HOURS / 8;
 const BASE = HEADER + SLOTS + RING;
@@ -55,6 +57,7 @@ export function encodeSeriesState(s: SeriesState): string {
   o = buf.writeFloatLE(s.pendingBurst, o);
   o = buf.writeUInt32LE(s.pendingBurstHour, o);
   o = buf.writeInt8(Math.round(s.weekendShift), o);
+  o = buf.writeFloatLE(s.tokenPeak, o);
   for (let i = 0; i < SLOT_COUNT; i++)
     o = buf.writeUInt16LE(clampInt(s.slotMean[i] ?? 0, MEAN_SCALE, 65535), o);
   for (let i = 0; i < SLOT_COUNT; i++)
@@ -121,7 +124,8 @@ export function decodeSeriesState(text: string): SeriesState {
   const lastLogRatio = f32();
   const pendingBurst = version === 3 ? 0 : f32();
   const pendingBurstHour = version === 3 ? 0 : u32();
-  const weekendShift = version === VERSION ? buf.readInt8(o++) : 0;
+  const weekendShift = version !== undefined && version >= 5 ? buf.readInt8(o++) : 0;
+  const tokenPeak = version === VERSION ? f32() : 0;
   const slotMean: number[] = [];
   for (let i = 0; i < SLOT_COUNT; i++, o += 2) slotMean.push(buf.readUInt16LE(o) / MEAN_SCALE);
   const slotSpread: number[] = [];
@@ -171,9 +175,10 @@ export function decodeSeriesState(text: string): SeriesState {
     tokensPerRequest,
     perRequestSpread,
     burstPeak,
+    tokenPeak,
     lastLogRatio,
     weekendShift,
-    weekendSettled: version === VERSION && (flags & 4) !== 0,
+    weekendSettled: version !== undefined && version >= 5 && (flags & 4) !== 0,
     pendingBurst,
     pendingBurstHour,
     slotMean,

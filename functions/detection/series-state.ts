@@ -43,6 +43,8 @@ export interface SeriesState {
    * that to page; a smooth key keeps its full sensitivity.
    */
   burstPeak: number;
+  /** Tokens of the busiest ordinary hour of the last couple of months, decaying (see token-peak.ts). */
+  tokenPeak: number;
   /**
    * A burst seen while its hour's slot was still young (its daily pattern unknown), and its hour: learned
    * a day later unless the same hour came back as high (a daily job, not a burst).
@@ -86,6 +88,7 @@ export function newSeriesState(hour: number, logValue: number): SeriesState {
     tokensPerRequest: 0,
     perRequestSpread: INITIAL_SPREAD,
     burstPeak: 0,
+    tokenPeak: 0,
     pendingBurst: 0,
     pendingBurstHour: 0,
     lastLogRatio: 0,

@@ -654,6 +654,26 @@ describe('detectSeriesHour: calibrated to the series', () => {
     ]);
   });
 
+  it("judges a sparse key's session against its bigger sessions before a quiet week", () => {
+    // A key used for four one-hour sessions a week at random working hours, of 0.3-1.2M tokens each on
+    // gpt-4o, has a quiet week of 100k sessions. Its next session, in the evening, at 2M is 20x the
+    // busiest hour of the last week, twice its biggest before, and pages no one; one at 6M does.
+    const r = rng(95);
+    const at = 4 * WEEK + 3 * DAY_HOURS + 20;
+    const sessions = new Map<number, number>();
+    for (let week = 0; week < 5; week++) {
+      for (let k = 0; k < 4; k++) {
+        const hour = week * WEEK + Math.floor(r() * 5) * DAY_HOURS + 9 + Math.floor(r() * 9);
+        sessions.set(hour, hour > at - WEEK ? 100_000 : 300_000 * 4 ** r());
+      }
+    }
+    const sparseKey = (session: number) => (i: number) => (i === at ? session : (sessions.get(i) ?? 0));
+    const usual = replaySeries(sparseKey(2_000_000), at + 3);
+    expect(usual.state?.globalUse).toBeLessThan(0.05);
+    expect(afterFirstWeek(usual.alerts)).toEqual([]);
+    expect(afterFirstWeek(replaySeries(sparseKey(6_000_000), at + 3).alerts)).toEqual([at]);
+  });
+
   it("judges a bursty key's two-hour run against its busiest two hours of the last week", () => {
     // A key used only by CI: 30k tokens an hour of background in working hours on weekdays, and one run a
     // working day of two hours at 1-1.45M tokens each, at a random hour; Monday's at 1.5M. Each run tops

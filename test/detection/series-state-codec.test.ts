@@ -34,6 +34,7 @@ const stateArb: fc.Arbitrary<SeriesState> = fc.record({
   tokensPerRequest: fc.double({ min: 0, max: 1e6, noNaN: true }),
   perRequestSpread: spread,
   burstPeak: fc.double({ min: 0, max: 10, noNaN: true }),
+  tokenPeak: fc.double({ min: 0, max: 1e12, noNaN: true }),
   lastLogRatio: fc.double({ min: -10, max: 10, noNaN: true }),
   pendingBurst: fc.double({ min: 0, max: 10, noNaN: true }),
   pendingBurstHour: hour,
@@ -87,6 +88,7 @@ describe('series state codec', () => {
         expect(decoded.pendingBurstHour).toBe(state.pendingBurstHour);
         expect(decoded.weekendShift).toBe(state.weekendShift);
         expect(decoded.weekendSettled).toBe(state.weekendSettled);
+        expect(decoded.tokenPeak).toBe(Math.fround(state.tokenPeak));
         decoded.slotMean.forEach((v, i) => {
           expect(Math.abs(v - (state.slotMean[i] ?? 0))).toBeLessThanOrEqual(0.0005 + 1e-9);
         });
@@ -122,15 +124,21 @@ describe('series state codec', () => {
       fc.property(stateArb, (state) => {
         const current = Buffer.from(encodeSeriesState(state), 'base64');
         const expected = decodeSeriesState(current.toString('base64'));
-        const unsettled = { ...expected, weekendShift: 0, weekendSettled: false };
-        // Version 4: the same bytes without the weekend shift after the held-back burst.
+        // Version 5: the same bytes without the token peak after the weekend shift.
+        const peakAt = 61;
+        const v5 = Buffer.concat([current.subarray(0, peakAt), current.subarray(peakAt + 4)]);
+        v5.writeUInt8(5, 0);
+        const noPeak = { ...expected, tokenPeak: 0 };
+        expect(decodeSeriesState(v5.toString('base64'))).toEqual(noPeak);
+        // Version 4: without the weekend shift either.
         const shiftAt = 60;
-        const v4 = Buffer.concat([current.subarray(0, shiftAt), current.subarray(shiftAt + 1)]);
+        const v4 = Buffer.concat([current.subarray(0, shiftAt), current.subarray(peakAt + 4)]);
         v4.writeUInt8(4, 0);
+        const unsettled = { ...noPeak, weekendShift: 0, weekendSettled: false };
         expect(decodeSeriesState(v4.toString('base64'))).toEqual(unsettled);
         // Version 3: without the 8 bytes of the held-back burst either.
         const pendingAt = 52;
-        const v3 = Buffer.concat([current.subarray(0, pendingAt), current.subarray(shiftAt + 1)]);
+        const v3 = Buffer.concat([current.subarray(0, pendingAt), current.subarray(peakAt + 4)]);
         v3.writeUInt8(3, 0);
         expect(decodeSeriesState(v3.toString('base64'))).toEqual({
           ...unsettled,
