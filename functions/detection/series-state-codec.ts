@@ -124,7 +124,7 @@ export function decodeSeriesState(text: string): SeriesState {
   const lastLogRatio = f32();
   const pendingBurst = version === 3 ? 0 : f32();
   const pendingBurstHour = version === 3 ? 0 : u32();
-  const weekendShift = version !== undefined && version >= 5 ? buf.readInt8(o++) : 0;
+  const weekendShift = (version ?? 0) >= 5 ? buf.readInt8(o++) : 0;
   const tokenPeak = version === VERSION ? f32() : 0;
   const slotMean: number[] = [];
   for (let i = 0; i < SLOT_COUNT; i++, o += 2) slotMean.push(buf.readUInt16LE(o) / MEAN_SCALE);
@@ -178,7 +178,7 @@ export function decodeSeriesState(text: string): SeriesState {
     tokenPeak,
     lastLogRatio,
     weekendShift,
-    weekendSettled: version !== undefined && version >= 5 && (flags & 4) !== 0,
+    weekendSettled: (version ?? 0) >= 5 && (flags & 4) !== 0,
     pendingBurst,
     pendingBurstHour,
     slotMean,
