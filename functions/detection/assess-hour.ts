@@ -182,14 +182,11 @@ export function assess(
     elevated && !young && ringElevatedRun(state, hour, LONG_RUN_HOURS - 1) === LONG_RUN_HOURS - 1;
   // A bursty key's burst no bigger than its busiest hours is routine (see the header).
   const bursty = state.globalUse < BURSTY_KEY_USE || state.burstPeak >= BURSTY_PEAK_LOG_RATIO;
-  const pastRoutineBursts = (tokens: number, hours: number, margin: number) =>
-    !bursty ||
-    !weekSeen ||
-    excessUsd >= BURST_WAIVER_USD ||
-    tokens >= margin * (hours === 1 ? busiest() : recentPeak(state, hour, hours));
+  const pastRoutineBursts = (tokens: number, routine: () => number) =>
+    !bursty || !weekSeen || excessUsd >= BURST_WAIVER_USD || tokens >= routine();
   const opening =
-    ((unusual && pastRoutineBursts(x, 1, PAST_ROUTINE_BURST_RATIO)) ||
-      (sustained && pastRoutineBursts(x + hourBefore, 2, 1)) ||
+    ((unusual && pastRoutineBursts(x, () => PAST_ROUTINE_BURST_RATIO * busiest())) ||
+      (sustained && pastRoutineBursts(x + hourBefore, () => recentPeak(state, hour, 2))) ||
       bloated ||
       longRun) &&
     material(1) &&
