@@ -20,9 +20,10 @@
 // The first two must also stand above the usual level of the hours beside it, so summer time or a job an
 // hour late pages no one. A key with only a few hours of use has no level yet (after a week, its busiest
 // hour stands for one: last week's, or an ordinary hour of the weeks before, see token-peak.ts), and an
-// hour the key is rarely used in is judged against that peak too: minRatio times it is far enough. The
-// baseline is the level when used, scaled down a little in rarely used hours (see baseline.ts), so a
-// sparse key's usual burst is no spike but a day key running through the night is.
+// hour the key is rarely used in is judged against that peak too: minRatio times it is far enough, and
+// one hour alone must top it (minRatio times it on a key that works in bursts). The baseline is the level
+// when used, scaled down a little in rarely used hours (see baseline.ts), so a sparse key's usual burst is
+// no spike but a day key running through the night is.
 // On a key that works in bursts (idle in most hours, as CI runs, batch jobs and a team's sessions are, or
 // busy with a trickle between bursts of ten times it), one hour alone must also top the key's busiest
 // hour by half again, and a level shift's two hours its busiest two hours in a row of the last week,
@@ -133,9 +134,11 @@ export function assess(
   // Evidence: a key with only a few hours of use has no level to be far from yet (its first material
   // hours are the new_key rule's) unless a week or more has shown how little it is used: then its busiest
   // hour is its level. An hour the key is rarely used in (a sparse key, a day key's night) is judged
-  // against that peak too, so bursts, once seen, are not news each time they come back; and once the key
-  // has a week of history, an hour that far past its peak is far enough off whatever the spread of its
-  // used hours (a key used now and then, running all night at three times its busiest hour).
+  // against that peak too, so bursts, once seen, are not news each time they come back: minRatio times
+  // it on a key that works in bursts, past it at all on any other (a day key's night busier than its
+  // busiest day hour); and once the key has a week of history, an hour minRatio past its peak is far
+  // enough off whatever the spread of its used hours (a key used now and then, running all night at three
+  // times its busiest hour).
   const weekSeen = hour - state.firstHour >= RING_HOURS;
   let passedPeak: boolean | undefined;
   // A dormant key's busy hours before its silence are no reason to let its waking up pass.
@@ -143,7 +146,8 @@ export function assess(
   const pastPeak = () => (passedPeak ??= x >= cfg.minRatio * busiest());
   const young = state.usedHours < MIN_USED_HOURS && !(weekSeen && pastPeak());
   const rareHour = expected.use < SPARSE_USE;
-  const overPeak = () => !rareHour || pastPeak();
+  const bursty = state.globalUse < BURSTY_KEY_USE || state.burstPeak >= BURSTY_PEAK_LOG_RATIO;
+  const overPeak = () => !rareHour || (bursty ? pastPeak() : x >= busiest());
   const far = () => relative(1) || (rareHour && weekSeen && pastPeak());
   const logRatio = Math.log(ratio);
   // Calibrated to the series: past its own recent bursts (not in incidents) by a margin.
@@ -181,7 +185,6 @@ export function assess(
   const longRun =
     elevated && !young && ringElevatedRun(state, hour, LONG_RUN_HOURS - 1) === LONG_RUN_HOURS - 1;
   // A bursty key's burst no bigger than its busiest hours is routine (see the header).
-  const bursty = state.globalUse < BURSTY_KEY_USE || state.burstPeak >= BURSTY_PEAK_LOG_RATIO;
   const pastRoutineBursts = (tokens: number, routine: () => number) =>
     !bursty || !weekSeen || excessUsd >= BURST_WAIVER_USD || tokens >= routine();
   const opening =

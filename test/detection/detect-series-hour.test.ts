@@ -503,6 +503,23 @@ describe('detectSeriesHour: steps, ramps, sparse keys and cheap models', () => {
     expect(spikes(replaySeries(leaked, leakAt + 8).alerts).map(hourOf)).toEqual([leakAt + 1]);
   });
 
+  it("pages a busy key's night hour past its busiest day hour at once, one at its day level in its second hour", () => {
+    // Used from 06:00 to midnight every day (three hours in four: it does not work in bursts), at night
+    // a few thousand tokens every fourth day. A night hour is judged against the key's busiest hour: past
+    // it is news at once, where a key that works in bursts would need minRatio times it.
+    const r = rng(5);
+    const evening = (i: number) => {
+      if (i % DAY_HOURS >= 6) return 200_000 * (0.85 + 0.3 * r());
+      return Math.floor(i / DAY_HOURS) % 4 === 0 ? 4_000 : 0;
+    };
+    const loopAt = 2 * WEEK + 2 * DAY_HOURS + 3;
+    const night = (factor: number) => (i: number) =>
+      i >= loopAt && i < loopAt + 3 ? factor * 230_000 : evening(i);
+    expect(spikes(replaySeries(evening, loopAt + 4).alerts)).toEqual([]);
+    expect(spikes(replaySeries(night(1.6), loopAt + 4).alerts).map(hourOf)).toEqual([loopAt]);
+    expect(spikes(replaySeries(night(0.9), loopAt + 4).alerts).map(hourOf)).toEqual([loopAt + 1]);
+  });
+
   it('judges a one-hour spike of a key with empty nights at its hour, not against the week peak', () => {
     // 2.6x the 11:00 level: past minRatio above the hour, short of minRatio above the week's busiest hour.
     const day = dayKey();
