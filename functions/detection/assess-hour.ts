@@ -18,12 +18,13 @@
 // - a long run: elevated ten hours in a row, whatever the burst peak (a leak under the key's past peak
 //   pages before the night is out).
 // The first two must also stand above the usual level of the hours beside it, so summer time or a job an
-// hour late pages no one. A key with only a few hours of use has no level yet (after a week, its busiest
-// hour stands for one: last week's, or an ordinary hour of the weeks before, see token-peak.ts), and an
-// hour the key is rarely used in is judged against that peak too: minRatio times it is far enough, and
-// one hour alone must top it (minRatio times it on a key that works in bursts). The baseline is the level
-// when used, scaled down a little in rarely used hours (see baseline.ts), so a sparse key's usual burst is
-// no spike but a day key running through the night is.
+// hour late pages no one (unless one hour alone costs a critical severity's worth over normal and is
+// minRatio past the key's busiest hour: no hour beside it ever did that). A key with only a few hours of
+// use has no level yet (after a week, its busiest hour stands for one: last week's, or an ordinary hour of
+// the weeks before, see token-peak.ts), and an hour the key is rarely used in is judged against that peak
+// too: minRatio times it is far enough, and one hour alone must top it (minRatio times it on a key that
+// works in bursts). The baseline is the level when used, scaled down a little in rarely used hours (see
+// baseline.ts), so a sparse key's usual burst is no spike but a day key running through the night is.
 // On a key that works in bursts (idle in most hours, as CI runs, batch jobs and a team's sessions are, or
 // busy with a trickle between bursts of ten times it), one hour alone must also top the key's busiest
 // hour by half again, and a level shift's two hours its busiest two hours in a row of the last week,
@@ -77,6 +78,8 @@ const BURSTY_PEAK_LOG_RATIO = Math.log(10);
 const PAST_ROUTINE_BURST_RATIO = 1.5;
 /** An hour this much over normal in USD (a high severity) is judged as on any key, bursts or not. */
 const BURST_WAIVER_USD = SEVERITY_FLOORS_USD[2] ?? 25;
+/** A critical severity's worth over normal in USD. */
+const CRITICAL_USD = SEVERITY_FLOORS_USD[3] ?? 100;
 
 export interface Assessment {
   expected: Expectation;
@@ -156,8 +159,11 @@ export function assess(
   // a few large prompts, pages once a second hour confirms it, as a level shift, so the odd busy hour of a
   // smooth key, or of a small key making a handful of calls, is no page.
   const alone = Math.max(ratio, usdRatio) >= cfg.singleHourRatio && !fewRequests(m);
+  // Critical in cost and minRatio past anything the key has done, an hour is no working day or job an
+  // hour off, whatever the hours beside it usually do.
+  const pastAllBeside = () => excessUsd >= CRITICAL_USD && weekSeen && pastPeak();
   // Cheapest first: an empty or ordinary hour (most gap-filled hours of a sparse key) never reads the peak.
-  const unusual = alone && !young && pastBursts && far() && overPeak() && besideUsual(1);
+  const unusual = alone && !young && pastBursts && far() && overPeak() && (pastAllBeside() || besideUsual(1));
   const elevated = relative(0.5) && material(0.5);
   // A level shift: elevated this hour and the hour before it, so a step or a ramp too gentle for one
   // hour's test opens in its second hour, before it can be learned as normal. The two hours' mean must top

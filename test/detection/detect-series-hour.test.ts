@@ -520,6 +520,26 @@ describe('detectSeriesHour: steps, ramps, sparse keys and cheap models', () => {
     expect(spikes(replaySeries(night(0.9), loopAt + 4).alerts).map(hourOf)).toEqual([loopAt + 1]);
   });
 
+  it('pages a costly leak past anything a key of swinging sessions has done, though the next hour is busy', () => {
+    // Two sessions a weekday between 08:00 and 18:00, their sizes spread 3x either way: no hour is far off
+    // such a key's level, and the leak's neighbour at 08:00 is one of its busy hours. A leak from 07:00 at
+    // 4x the key's busiest hour ever, hundreds of dollars an hour over normal, pages at once.
+    const r = rng(22);
+    const swing = () => 2 * (r() + r() + r() + r() - 2);
+    const sessions = new Map<number, number>();
+    for (let day = 0; day < 4 * 7; day++) {
+      if (day % 7 >= 5) continue;
+      for (let j = 0; j < 2; j++)
+        sessions.set(day * DAY_HOURS + 8 + Math.floor(10 * r()), 10_000_000 * Math.exp(swing()));
+    }
+    const leakAt = 3 * WEEK + 2 * DAY_HOURS + 7;
+    const usual = (i: number) => (i < leakAt ? (sessions.get(i) ?? 0) : 0);
+    const busiest = Math.max(...[...sessions].filter(([i]) => i < leakAt).map(([, tokens]) => tokens));
+    const leaking = (i: number) => (i >= leakAt && i < leakAt + 3 ? 4 * busiest : usual(i));
+    expect(spikes(replaySeries(usual, leakAt + 4).alerts)).toEqual([]);
+    expect(spikes(replaySeries(leaking, leakAt + 4).alerts).map(hourOf)).toEqual([leakAt]);
+  });
+
   it('judges a one-hour spike of a key with empty nights at its hour, not against the week peak', () => {
     // 2.6x the 11:00 level: past minRatio above the hour, short of minRatio above the week's busiest hour.
     const day = dayKey();
