@@ -520,10 +520,10 @@ describe('detectSeriesHour: steps, ramps, sparse keys and cheap models', () => {
     expect(spikes(replaySeries(night(0.9), loopAt + 4).alerts).map(hourOf)).toEqual([loopAt + 1]);
   });
 
-  it('pages a costly leak past anything a key of swinging sessions has done, though the next hour is busy', () => {
-    // Two sessions a weekday between 08:00 and 18:00, their sizes spread 3x either way: no hour is far off
-    // such a key's level, and the leak's neighbour at 08:00 is one of its busy hours. A leak from 07:00 at
-    // 4x the key's busiest hour ever, hundreds of dollars an hour over normal, pages at once.
+  it('pages a costly leak past anything a key of swinging sessions has done, the hour before its working day', () => {
+    // Two sessions a weekday between 08:00 and 18:00, their sizes spread about 3x either way: so wide a band
+    // that no hour is far off the key's level, nor far above the usual of the working hour after it. A leak
+    // from 07:00 at 4x the key's busiest hour ever, hundreds of dollars an hour over normal, pages at once.
     const r = rng(22);
     const swing = () => 2 * (r() + r() + r() + r() - 2);
     const sessions = new Map<number, number>();
