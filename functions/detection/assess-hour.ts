@@ -7,7 +7,8 @@
 // - one hour alone: far above its seasonal baseline by every relative measure configured (robust
 //   distance, ratio, the single-hour ratio), made by more than a few requests (a few large prompts are
 //   no loop: a runaway loop or a leaked key makes many calls), and past the series' recent bursts by a
-//   margin (see burst-peak.ts);
+//   margin (see burst-peak.ts) or, costing a high severity's worth over normal, minRatio past its busiest
+//   hour;
 // - a level shift: it and the hour before both above half the thresholds and together at minRatio times
 //   their usual level (half-way in an hour the key is rarely used), this one 0.7 of the way to the
 //   distance (or the third elevated hour in a row), keeping at least half the tokens of the one before
@@ -147,23 +148,30 @@ export function assess(
   // A dormant key's busy hours before its silence are no reason to let its waking up pass.
   const busiest = () => (dormant ? 0 : busiestHour(state, hour));
   const pastPeak = () => (passedPeak ??= x >= cfg.minRatio * busiest());
-  const young = state.usedHours < MIN_USED_HOURS && !(weekSeen && pastPeak());
+  // After a week, minRatio times the key's busiest hour is past anything the key has done, in tokens.
+  const pastAll = () => weekSeen && pastPeak();
+  const young = state.usedHours < MIN_USED_HOURS && !pastAll();
   const rareHour = expected.use < SPARSE_USE;
   const bursty = state.globalUse < BURSTY_KEY_USE || state.burstPeak >= BURSTY_PEAK_LOG_RATIO;
   const overPeak = () => !rareHour || (bursty ? pastPeak() : x >= busiest());
-  const far = () => relative(1) || (rareHour && weekSeen && pastPeak());
+  const far = () => relative(1) || (rareHour && pastAll());
   const logRatio = Math.log(ratio);
-  // Calibrated to the series: past its own recent bursts (not in incidents) by a margin.
-  const pastBursts = Math.max(logRatio, Math.log(usdRatio)) >= BURST_MARGIN * state.burstPeak;
+  // Calibrated to the series: past its own recent bursts (not in incidents) by a margin, as ratios to its
+  // baseline; or, costing a high severity's worth over normal, past anything the key has done (a sparse
+  // key's bursts, each against the small baseline of an hour it seldom uses, may run to many times it).
+  const pastBursts = () =>
+    Math.max(logRatio, Math.log(usdRatio)) >= BURST_MARGIN * state.burstPeak ||
+    (excessUsd >= BURST_WAIVER_USD && pastAll());
   // One hour alone must be a clear jump (loops run at 5x and more) made by many calls; a gentler rise, or
   // a few large prompts, pages once a second hour confirms it, as a level shift, so the odd busy hour of a
   // smooth key, or of a small key making a handful of calls, is no page.
   const alone = Math.max(ratio, usdRatio) >= cfg.singleHourRatio && !fewRequests(m);
   // Critical in cost and minRatio past anything the key has done, an hour is no working day or job an
   // hour off, whatever the hours beside it usually do.
-  const pastAllBeside = () => excessUsd >= CRITICAL_USD && weekSeen && pastPeak();
+  const pastAllBeside = () => excessUsd >= CRITICAL_USD && pastAll();
   // Cheapest first: an empty or ordinary hour (most gap-filled hours of a sparse key) never reads the peak.
-  const unusual = alone && !young && pastBursts && far() && overPeak() && (pastAllBeside() || besideUsual(1));
+  const unusual =
+    alone && !young && pastBursts() && far() && overPeak() && (pastAllBeside() || besideUsual(1));
   const elevated = relative(0.5) && material(0.5);
   // A level shift: elevated this hour and the hour before it, so a step or a ramp too gentle for one
   // hour's test opens in its second hour, before it can be learned as normal. The two hours' mean must top

@@ -540,6 +540,26 @@ describe('detectSeriesHour: steps, ramps, sparse keys and cheap models', () => {
     expect(spikes(replaySeries(leaking, leakAt + 4).alerts).map(hourOf)).toEqual([leakAt]);
   });
 
+  it("pages a costly loop at three times a key's busiest hour, however far its sessions have run past their hours' baselines", () => {
+    // A session at 21:00 every day and one at a random hour, their sizes spread about 4x either way: some
+    // land in hours the key seldom uses, far past those hours' small baselines, and teach it bursts of
+    // many times its baseline. A loop at 21:00 at 3x anything the key has done, costing tens of dollars
+    // over normal, is past its bursts all the same.
+    const r = rng(55);
+    const sessions = new Map<number, number>();
+    for (let day = 0; day < 4 * 7; day++) {
+      for (const hour of [21, Math.floor(24 * r())]) {
+        sessions.set(day * DAY_HOURS + hour, 400_000 * Math.exp(2.6 * (r() + r() + r() - 1.5)));
+      }
+    }
+    const loopAt = 3 * WEEK + 2 * DAY_HOURS + 21;
+    const usual = (i: number) => (i < loopAt ? (sessions.get(i) ?? 0) : 0);
+    const busiest = Math.max(...[...sessions].filter(([i]) => i < loopAt).map(([, tokens]) => tokens));
+    const looping = (i: number) => (i === loopAt ? 3 * busiest : usual(i));
+    expect(spikes(replaySeries(usual, loopAt + 2).alerts)).toEqual([]);
+    expect(spikes(replaySeries(looping, loopAt + 2).alerts).map(hourOf)).toEqual([loopAt]);
+  });
+
   it('judges a one-hour spike of a key with empty nights at its hour, not against the week peak', () => {
     // 2.6x the 11:00 level: past minRatio above the hour, short of minRatio above the week's busiest hour.
     const day = dayKey();
