@@ -168,10 +168,10 @@ export function assess(
   const alone = Math.max(ratio, usdRatio) >= cfg.singleHourRatio && !fewRequests(m);
   // Critical in cost and minRatio past anything the key has done, an hour is no working day or job an
   // hour off, whatever the hours beside it usually do.
-  const pastAllBeside = () => excessUsd >= CRITICAL_USD && pastAll();
+  const criticalPastAll = () => excessUsd >= CRITICAL_USD && pastAll();
   // Cheapest first: an empty or ordinary hour (most gap-filled hours of a sparse key) never reads the peak.
   const unusual =
-    alone && !young && pastBursts() && far() && overPeak() && (pastAllBeside() || besideUsual(1));
+    alone && !young && pastBursts() && far() && overPeak() && (criticalPastAll() || besideUsual(1));
   const elevated = relative(0.5) && material(0.5);
   // A level shift: elevated this hour and the hour before it, so a step or a ramp too gentle for one
   // hour's test opens in its second hour, before it can be learned as normal. The two hours' mean must top
