@@ -164,9 +164,14 @@ function step(
       if (incident.normalStreak >= cfg.recoveryHours) {
         state.incident = null;
         learnRoutineIncident(state, incident);
+        const outlastedFreeze = hour - incident.startHour >= MAX_FROZEN_HOURS;
+        const newNormal = outlastedFreeze && m.tokens >= NEW_NORMAL_RATIO * a.expected.tokens;
+        if (outlastedFreeze && !newNormal) {
+          // Days long and over, the incident ran through every hour of the day: its hours are no job's.
+          state.longIncidentStart = incident.startHour;
+          state.longIncidentEnd = hour;
+        }
         if (input.notifications.recoveryNotices && !priming) {
-          const newNormal =
-            hour - incident.startHour >= MAX_FROZEN_HOURS && m.tokens >= NEW_NORMAL_RATIO * a.expected.tokens;
           drafts.push({
             ...incidentDraft(base, 'resolved', incident, incident.alertedSeverity),
             durationHours: incidentHours(incident),

@@ -1,5 +1,6 @@
 // Recurring jobs: an hour as high as the same hour yesterday or last week is a nightly or weekly job,
-// not an incident.
+// not an incident. The hours of an incident that ran for days and came back down are no job's: a leak
+// last week at every hour of the day makes no loop this week at one of them a recurrence.
 import type { DetectionConfig } from '../config/config-schema.ts';
 import { ringElevated, ringTokens } from './series-ring.ts';
 import { RING_HOURS, type SeriesState } from './series-state.ts';
@@ -29,6 +30,7 @@ export function isRecurrence(
   for (const back of [24, RING_HOURS]) {
     const then = hour - back;
     if (then < state.firstHour || then <= state.lastHour - RING_HOURS) continue;
+    if (then >= state.longIncidentStart && then <= state.longIncidentEnd) continue;
     const before = ringTokens(state, then);
     if (before >= RECURRENCE_SHARE * tokens && (ringElevated(state, then) || before >= floor)) return true;
   }

@@ -8,18 +8,20 @@ import {
   SLOT_COUNT,
 } from './series-state.ts';
 
-const VERSION = 6;
+const VERSION = 7;
 /**
- * Earlier layouts still read, so an upgrade keeps every baseline: version 5 lacked the token peak (4
- * bytes; read as none, last week's busiest hour standing in), version 4 the weekend shift too (1 byte;
- * read as UTC, located again from the week kept), version 3 the held-back burst too (8 bytes).
+ * Earlier layouts still read, so an upgrade keeps every baseline: version 6 lacked the long incident's
+ * hours (8 bytes; read as none), version 5 the token peak too (4 bytes; read as none, last week's busiest
+ * hour standing in), version 4 the weekend shift too (1 byte; read as UTC, located again from the week
+ * kept), version 3 the held-back burst too (8 bytes).
  */
 const OLDER_VERSIONS = new Map([
-  [5, 4],
-  [4, 5],
-  [3, 13],
+  [6, 8],
+  [5, 12],
+  [4, 13],
+  [3, 21],
 ]);
-const HEADER = 65;
+const HEADER = 73;
 const SLOTS = SLOT_COUNT * 2 + SLOT_COUNT + SLOT_COUNT / 2 + SLOT_COUNT + SLOT_COUNT / 2;
 const RING = RING_HOURS + RING_HOURS / 8;
 const BASE = HEADER + SLOTS + RING;
@@ -58,6 +60,8 @@ export function encodeSeriesState(s: SeriesState): string {
   o = buf.writeUInt32LE(s.pendingBurstHour, o);
   o = buf.writeInt8(Math.round(s.weekendShift), o);
   o = buf.writeFloatLE(s.tokenPeak, o);
+  o = buf.writeUInt32LE(s.longIncidentStart, o);
+  o = buf.writeUInt32LE(s.longIncidentEnd, o);
   for (let i = 0; i < SLOT_COUNT; i++)
     o = buf.writeUInt16LE(clampInt(s.slotMean[i] ?? 0, MEAN_SCALE, 65535), o);
   for (let i = 0; i < SLOT_COUNT; i++)
@@ -125,7 +129,9 @@ export function decodeSeriesState(text: string): SeriesState {
   const pendingBurst = version === 3 ? 0 : f32();
   const pendingBurstHour = version === 3 ? 0 : u32();
   const weekendShift = (version ?? 0) >= 5 ? buf.readInt8(o++) : 0;
-  const tokenPeak = version === VERSION ? f32() : 0;
+  const tokenPeak = (version ?? 0) >= 6 ? f32() : 0;
+  const longIncidentStart = version === VERSION ? u32() : 0;
+  const longIncidentEnd = version === VERSION ? u32() : 0;
   const slotMean: number[] = [];
   for (let i = 0; i < SLOT_COUNT; i++, o += 2) slotMean.push(buf.readUInt16LE(o) / MEAN_SCALE);
   const slotSpread: number[] = [];
@@ -176,6 +182,8 @@ export function decodeSeriesState(text: string): SeriesState {
     perRequestSpread,
     burstPeak,
     tokenPeak,
+    longIncidentStart,
+    longIncidentEnd,
     lastLogRatio,
     weekendShift,
     weekendSettled: (version ?? 0) >= 5 && (flags & 4) !== 0,

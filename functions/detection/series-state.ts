@@ -46,6 +46,13 @@ export interface SeriesState {
   /** Tokens of the busiest ordinary hour of the last couple of months, decaying (see token-peak.ts). */
   tokenPeak: number;
   /**
+   * First and last hour of the latest incident that outlasted the freeze and came back down (0 and 0:
+   * none). It ran through every hour of the day, so its hours are no job's: they make no hour a day or a
+   * week later a recurrence.
+   */
+  longIncidentStart: number;
+  longIncidentEnd: number;
+  /**
    * A burst seen while its hour's slot was still young (its daily pattern unknown), and its hour: learned
    * a day later unless the same hour came back as high (a daily job, not a burst).
    */
@@ -89,6 +96,8 @@ export function newSeriesState(hour: number, logValue: number): SeriesState {
     perRequestSpread: INITIAL_SPREAD,
     burstPeak: 0,
     tokenPeak: 0,
+    longIncidentStart: 0,
+    longIncidentEnd: 0,
     pendingBurst: 0,
     pendingBurstHour: 0,
     lastLogRatio: 0,

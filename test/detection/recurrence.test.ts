@@ -43,6 +43,13 @@ describe('recurring jobs', () => {
     expect(isRecurrence(elevatedThen, NOW, 150_000, 60_000, cfg)).toBe(true);
   });
 
+  it('takes no hour of an incident that ran for days and is over for a job', () => {
+    const afterLeak = seriesWith({ 24: { tokens: 90_000, elevated: true } });
+    afterLeak.longIncidentStart = NOW - 80;
+    afterLeak.longIncidentEnd = NOW - 10;
+    expect(isRecurrence(afterLeak, NOW, 150_000, 20_000, cfg)).toBe(false);
+  });
+
   it('looks at no other hour and at nothing before the series was first seen', () => {
     expect(isRecurrence(seriesWith({ 23: { tokens: 150_000 } }), NOW, 150_000, 20_000, cfg)).toBe(false);
     const young = seriesWith({ 24: { tokens: 90_000 } });

@@ -35,6 +35,8 @@ const stateArb: fc.Arbitrary<SeriesState> = fc.record({
   perRequestSpread: spread,
   burstPeak: fc.double({ min: 0, max: 10, noNaN: true }),
   tokenPeak: fc.double({ min: 0, max: 1e12, noNaN: true }),
+  longIncidentStart: hour,
+  longIncidentEnd: hour,
   lastLogRatio: fc.double({ min: -10, max: 10, noNaN: true }),
   pendingBurst: fc.double({ min: 0, max: 10, noNaN: true }),
   pendingBurstHour: hour,
@@ -89,6 +91,8 @@ describe('series state codec', () => {
         expect(decoded.weekendShift).toBe(state.weekendShift);
         expect(decoded.weekendSettled).toBe(state.weekendSettled);
         expect(decoded.tokenPeak).toBe(Math.fround(state.tokenPeak));
+        expect(decoded.longIncidentStart).toBe(state.longIncidentStart);
+        expect(decoded.longIncidentEnd).toBe(state.longIncidentEnd);
         decoded.slotMean.forEach((v, i) => {
           expect(Math.abs(v - (state.slotMean[i] ?? 0))).toBeLessThanOrEqual(0.0005 + 1e-9);
         });
@@ -124,21 +128,27 @@ describe('series state codec', () => {
       fc.property(stateArb, (state) => {
         const current = Buffer.from(encodeSeriesState(state), 'base64');
         const expected = decodeSeriesState(current.toString('base64'));
-        // Version 5: the same bytes without the token peak after the weekend shift.
+        // Version 6: the same bytes without the long incident's hours after the token peak.
+        const longAt = 65;
+        const v6 = Buffer.concat([current.subarray(0, longAt), current.subarray(longAt + 8)]);
+        v6.writeUInt8(6, 0);
+        const noLong = { ...expected, longIncidentStart: 0, longIncidentEnd: 0 };
+        expect(decodeSeriesState(v6.toString('base64'))).toEqual(noLong);
+        // Version 5: without the token peak either.
         const peakAt = 61;
-        const v5 = Buffer.concat([current.subarray(0, peakAt), current.subarray(peakAt + 4)]);
+        const v5 = Buffer.concat([current.subarray(0, peakAt), current.subarray(longAt + 8)]);
         v5.writeUInt8(5, 0);
-        const noPeak = { ...expected, tokenPeak: 0 };
+        const noPeak = { ...noLong, tokenPeak: 0 };
         expect(decodeSeriesState(v5.toString('base64'))).toEqual(noPeak);
         // Version 4: without the weekend shift either.
         const shiftAt = 60;
-        const v4 = Buffer.concat([current.subarray(0, shiftAt), current.subarray(peakAt + 4)]);
+        const v4 = Buffer.concat([current.subarray(0, shiftAt), current.subarray(longAt + 8)]);
         v4.writeUInt8(4, 0);
         const unsettled = { ...noPeak, weekendShift: 0, weekendSettled: false };
         expect(decodeSeriesState(v4.toString('base64'))).toEqual(unsettled);
         // Version 3: without the 8 bytes of the held-back burst either.
         const pendingAt = 52;
-        const v3 = Buffer.concat([current.subarray(0, pendingAt), current.subarray(peakAt + 4)]);
+        const v3 = Buffer.concat([current.subarray(0, pendingAt), current.subarray(longAt + 8)]);
         v3.writeUInt8(3, 0);
         expect(decodeSeriesState(v3.toString('base64'))).toEqual({
           ...unsettled,
