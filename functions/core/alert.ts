@@ -42,6 +42,11 @@ export interface Alert {
    * usage came back down.
    */
   newNormal?: boolean;
+  /**
+   * Reminder only: the incident rose a severity level this hour, which is what pages it (a reminder at the
+   * repeat interval has no flag).
+   */
+  escalated?: boolean;
   /** Tokens per hour, oldest first, ending with bucketStart: the sparkline. */
   recentTokens: number[];
   names?: SeriesNames;
@@ -67,6 +72,7 @@ export interface AlertRecord {
   top_model: string | null;
   duration_hours?: number;
   new_normal?: boolean;
+  escalated?: boolean;
   muted?: boolean;
 }
 
@@ -89,6 +95,7 @@ export function toAlertRecord(a: Alert): AlertRecord {
     top_model: a.topModel,
     ...(a.durationHours === undefined ? {} : { duration_hours: a.durationHours }),
     ...(a.newNormal ? { new_normal: true } : {}),
+    ...(a.escalated ? { escalated: true } : {}),
     ...(a.muted ? { muted: true } : {}),
   };
 }

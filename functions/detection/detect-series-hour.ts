@@ -157,7 +157,10 @@ function step(
       if ((escalated || repeat) && !priming) {
         incident.lastAlertHour = hour;
         incident.alertedSeverity = Math.max(incident.alertedSeverity, hourSeverity);
-        drafts.push(incidentDraft(base, 'reminder', incident, hourSeverity));
+        drafts.push({
+          ...incidentDraft(base, 'reminder', incident, hourSeverity),
+          ...(escalated ? { escalated } : {}),
+        });
       }
     } else {
       incident.normalStreak += 1;

@@ -40,6 +40,8 @@ export interface AlertFacts {
   durationText: string | undefined;
   /** A recovery notice of an incident taken as the key's new level (see Alert.newNormal). */
   newNormal: boolean;
+  /** A reminder sent because the incident rose a severity level (see Alert.escalated). */
+  escalated: boolean;
   idsLine: string;
   links: { label: string; url: string }[];
   nextSteps: string[];
@@ -88,6 +90,7 @@ export function alertFacts(alert: Alert, options: MessageOptions): AlertFacts {
     sparkline: alert.recentTokens.length > 1 ? sparkline(alert.recentTokens) : undefined,
     durationText: alert.durationHours === undefined ? undefined : formatHours(alert.durationHours),
     newNormal: alert.newNormal === true,
+    escalated: alert.escalated === true,
     idsLine: `alert ${alert.id} · project ${alert.projectId} · key ${alert.apiKeyId ?? 'none'} · severity ${alert.severity}`,
     links: [
       { label: 'Usage dashboard', url: OPENAI_USAGE_URL },

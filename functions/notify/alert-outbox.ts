@@ -304,6 +304,7 @@ const alertSchema = z.looseObject({
   topModel: z.string().nullable(),
   durationHours: z.number().optional(),
   newNormal: z.boolean().optional(),
+  escalated: z.boolean().optional(),
   recentTokens: z.array(z.number()),
   names: z
     .object({

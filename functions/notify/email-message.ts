@@ -4,7 +4,7 @@
 // Filtering: a subscription with the filter policy
 //   { "severity": ["critical"] }
 // (scope MessageAttributes) receives only critical alerts; { "type": ["spike", "new_key"] } skips reminders
-// and recovery notices; { "project_id": ["proj_abc"] } one project. Attributes of a single alert are
+// (escalations to a higher severity among them) and recovery notices; { "project_id": ["proj_abc"] } one project. Attributes of a single alert are
 // `String`; a digest's are `String.Array` of every value in it (plus type "digest"), and SNS matches an
 // array when any element matches, so a digest holding a critical alert still reaches the critical-only
 // subscriber.
@@ -142,7 +142,9 @@ function subjectLine(alert: Alert, options: MessageOptions): string {
     case 'new_key':
       return `New key: ${who}, ${formatTokens(alert.observed)} tokens, ~${formatUsd(alert.usdObserved)}/h`;
     case 'reminder':
-      return `Still high ${f.ratioAscii}: ${who}, ~${formatUsd(alert.excessUsdTotal)} over so far`;
+      return f.escalated
+        ? `Escalated to ${alert.severity} ${f.ratioAscii}: ${who}, ~${formatUsd(alert.usdObserved)}/h`
+        : `Still high ${f.ratioAscii}: ${who}, ~${formatUsd(alert.excessUsdTotal)} over so far`;
     case 'resolved':
       return `Resolved${f.newNormal ? ' as new normal' : ''}: ${who}${f.durationText ? ` after ${f.durationText}` : ''}, excess ~${formatUsd(alert.excessUsdTotal)}`;
   }

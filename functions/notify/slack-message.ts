@@ -81,7 +81,9 @@ export function alertHeadline(f: AlertFacts): string {
     case 'new_key':
       return `New API key in heavy use: ${who}`;
     case 'reminder':
-      return `Still above normal: ${who} at ${f.ratioText}`;
+      return f.escalated
+        ? `Escalated to ${f.severity}: ${who} at ${f.ratioText}`
+        : `Still above normal: ${who} at ${f.ratioText}`;
     case 'resolved':
       return `Resolved: ${who} ${f.newNormal ? 'taken as its new normal' : 'back to normal'}${f.durationText ? ` after ${f.durationText}` : ''}`;
   }

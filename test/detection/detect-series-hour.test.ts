@@ -200,6 +200,9 @@ describe('detectSeriesHour: incident lifecycle', () => {
       'reminder@12:critical',
       'resolved@18:critical',
     ]);
+    // The reminder at hour 12 pages because the incident rose to critical, and says so.
+    const reminders = alerts.filter((a) => a.type === 'reminder');
+    expect(reminders.map((a) => a.escalated === true)).toEqual([false, true]);
     const resolved = alerts.at(-1);
     expect(resolved?.type).toBe('resolved');
     expect(resolved?.durationHours).toBe(16);

@@ -50,6 +50,18 @@ describe('renderEmailAlert', () => {
     expect(email.attributes.api_key_id).toEqual({ DataType: 'String', StringValue: 'none' });
   });
 
+  it("says in a reminder's subject when the incident rose a severity level, and what the hour costs", () => {
+    const still = renderEmailAlert(spikeAlert({ type: 'reminder' }), options);
+    expect(still.subject).toMatch(/^\[usage-sentinel\] Still high 12.4x normal: batch-worker/);
+    const escalated = renderEmailAlert(
+      spikeAlert({ type: 'reminder', severity: 'critical', escalated: true }),
+      options,
+    );
+    validSubject(escalated.subject);
+    expect(escalated.subject).toMatch(/^\[usage-sentinel\] Escalated to critical 12.4x normal: batch-worker/);
+    expect(escalated.attributes.severity).toEqual({ DataType: 'String', StringValue: 'critical' });
+  });
+
   it('says in the subject and the body when an incident closed as its new normal', () => {
     const email = renderEmailAlert(resolvedAlert({ durationHours: 56, newNormal: true }), options);
     validSubject(email.subject);

@@ -91,6 +91,8 @@ describe('renderSlackAlert', () => {
     }
     expect(renderSlackAlert(spikeAlert({ type: 'new_key' }), options).text).toMatch(/^New API key/);
     expect(renderSlackAlert(spikeAlert({ type: 'reminder' }), options).text).toMatch(/^Still above normal/);
+    const escalated = spikeAlert({ type: 'reminder', severity: 'critical', escalated: true });
+    expect(renderSlackAlert(escalated, options).text).toMatch(/^Escalated to critical: batch-worker/);
   });
 
   it('stays within every Block Kit limit whatever the names and numbers', () => {
