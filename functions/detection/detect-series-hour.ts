@@ -170,7 +170,8 @@ function step(
         const outlastedFreeze = hour - incident.startHour >= MAX_FROZEN_HOURS;
         const newNormal = outlastedFreeze && m.tokens >= NEW_NORMAL_RATIO * a.expected.tokens;
         if (outlastedFreeze && !newNormal) {
-          // Days long and over, the incident ran through every hour of the day: its hours are no job's.
+          // Days long and over, the incident ran through every hour of the day: its hours are no job's
+          // unless it begins again a week on (see recurrence.ts).
           state.longIncidentStart = incident.startHour;
           state.longIncidentEnd = hour;
         }

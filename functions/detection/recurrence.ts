@@ -1,6 +1,7 @@
 // Recurring jobs: an hour as high as the same hour yesterday or last week is a nightly or weekly job,
-// not an incident. The hours of an incident that ran for days and came back down are no job's: a leak
-// last week at every hour of the day makes no loop this week at one of them a recurrence.
+// not an incident. An incident that ran for days and came back down was a job only if this run began
+// when it did, a day or a week on (a weekly job running all weekend): otherwise its hours are a leak's,
+// and make no loop at one of them, nor the leak coming back, a recurrence.
 import type { DetectionConfig } from '../config/config-schema.ts';
 import { ringElevated, ringTokens } from './series-ring.ts';
 import { RING_HOURS, type SeriesState } from './series-state.ts';
@@ -14,6 +15,8 @@ export const RECURRENCE_SHARE = 0.5;
  * just under the bar.
  */
 const RECURRENCE_FLOOR_SHARE = 0.5;
+/** A job begins within this many hours of when it began the day or the week before. */
+const JOB_START_SLACK_HOURS = 2;
 
 /**
  * The same hour yesterday or last week was about as high and itself above the baseline (elevated when it
@@ -30,9 +33,23 @@ export function isRecurrence(
   for (const back of [24, RING_HOURS]) {
     const then = hour - back;
     if (then < state.firstHour || then <= state.lastHour - RING_HOURS) continue;
-    if (then >= state.longIncidentStart && then <= state.longIncidentEnd) continue;
+    const inLongIncident = then >= state.longIncidentStart && then <= state.longIncidentEnd;
+    if (inLongIncident && !begunAgain(state, hour, back)) continue;
     const before = ringTokens(state, then);
     if (before >= RECURRENCE_SHARE * tokens && (ringElevated(state, then) || before >= floor)) return true;
+  }
+  return false;
+}
+
+/**
+ * The series' latest long incident began again `back` hours after it began, once it was over (this hour,
+ * or an elevated hour of the ring, within the slack): a job's run, not a leak's.
+ */
+function begunAgain(state: SeriesState, hour: number, back: number): boolean {
+  const again = state.longIncidentStart + back;
+  if (again <= state.longIncidentEnd) return false;
+  for (let h = again - JOB_START_SLACK_HOURS; h <= Math.min(hour, again + JOB_START_SLACK_HOURS); h++) {
+    if (h === hour || ringElevated(state, h)) return true;
   }
   return false;
 }

@@ -47,8 +47,8 @@ export interface SeriesState {
   tokenPeak: number;
   /**
    * First and last hour of the latest incident that outlasted the freeze and came back down (0 and 0:
-   * none). It ran through every hour of the day, so its hours are no job's: they make no hour a day or a
-   * week later a recurrence.
+   * none). It ran through every hour of the day, so its hours are no job's unless a run begins again when
+   * it began, a week on (see recurrence.ts).
    */
   longIncidentStart: number;
   longIncidentEnd: number;

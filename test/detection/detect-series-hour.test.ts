@@ -84,6 +84,15 @@ describe('detectSeriesHour: spikes', () => {
     expect(replay(1_000_000)).toEqual([1]);
   });
 
+  it('pages a weekly job that runs all weekend once, not every weekend', () => {
+    // 5M an hour from Saturday 00:00 for 60 hours on a key at about 1M: the first run pages and ends as
+    // back to normal after two days and more; the next ones begin when it began, a week on.
+    const r = rng(3);
+    const weekend = (i: number) => i % WEEK >= 5 * DAY_HOURS && i % WEEK < 5 * DAY_HOURS + 60;
+    const level = (i: number) => (weekend(i) ? 5 : 1) * 1_000_000 * (0.9 + 0.2 * r());
+    expect(spikes(replaySeries(level, 5 * WEEK).alerts).map(hourOf)).toEqual([5 * DAY_HOURS]);
+  });
+
   it('stays silent when summer time ends and the working day moves an hour later in UTC', () => {
     // New York: UTC-4 for three weeks, then UTC-5 from a Sunday on.
     const summer = businessHours(2_000_000, 9, -4);

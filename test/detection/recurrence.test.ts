@@ -50,6 +50,17 @@ describe('recurring jobs', () => {
     expect(isRecurrence(afterLeak, NOW, 150_000, 20_000, cfg)).toBe(false);
   });
 
+  it("takes last week's hour of a days-long incident for a job's when this run began when it did", () => {
+    // Last week's incident ran from 8 hours before this hour's counterpart for 60 hours.
+    const weekly = seriesWith({ [RING_HOURS]: { tokens: 90_000, elevated: true } });
+    weekly.longIncidentStart = NOW - RING_HOURS - 8;
+    weekly.longIncidentEnd = weekly.longIncidentStart + 60;
+    expect(isRecurrence(weekly, NOW, 150_000, 20_000, cfg)).toBe(false);
+    // This week's run began 8 hours ago too (give or take two hours): a weekly job.
+    for (let back = 1; back <= 9; back++) weekly.ringAnomalous[(NOW - back) % RING_HOURS] = true;
+    expect(isRecurrence(weekly, NOW, 150_000, 20_000, cfg)).toBe(true);
+  });
+
   it('looks at no other hour and at nothing before the series was first seen', () => {
     expect(isRecurrence(seriesWith({ 23: { tokens: 150_000 } }), NOW, 150_000, 20_000, cfg)).toBe(false);
     const young = seriesWith({ 24: { tokens: 90_000 } });
