@@ -5,7 +5,7 @@ import { ringTokens } from './series-ring.ts';
 import type { SeriesState } from './series-state.ts';
 
 /** A job this many hours late is still the same job. */
-const LATE_JOB_HOURS = 6;
+export const LATE_JOB_HOURS = 6;
 /** The job's hour (one the key is not rarely used in) came in at under this share of its usual level ... */
 const MISSED_SHARE = 0.5;
 /** ... its usual level at least this share of the late hour's tokens ... */

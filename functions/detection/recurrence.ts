@@ -3,6 +3,7 @@
 // when it did, a day or a week on (a weekly job running all weekend): otherwise its hours are a leak's,
 // and make no loop at one of them, nor the leak coming back, a recurrence.
 import type { DetectionConfig } from '../config/config-schema.ts';
+import { LATE_JOB_HOURS } from './late-job.ts';
 import { ringElevated, ringTokens } from './series-ring.ts';
 import { RING_HOURS, type SeriesState } from './series-state.ts';
 import { partWayToMinRatio } from './thresholds.ts';
@@ -15,8 +16,6 @@ export const RECURRENCE_SHARE = 0.5;
  * just under the bar.
  */
 const RECURRENCE_FLOOR_SHARE = 0.5;
-/** A job begins within this many hours of when it began the day or the week before. */
-const JOB_START_SLACK_HOURS = 2;
 
 /**
  * The same hour yesterday or last week was about as high and itself above the baseline (elevated when it
@@ -43,12 +42,12 @@ export function isRecurrence(
 
 /**
  * The series' latest long incident began again `back` hours after it began, once it was over (this hour,
- * or an elevated hour of the ring, within the slack): a job's run, not a leak's.
+ * or an elevated hour of the ring, as early or late as a job runs): a job's run, not a leak's.
  */
 function begunAgain(state: SeriesState, hour: number, back: number): boolean {
   const again = state.longIncidentStart + back;
   if (again <= state.longIncidentEnd) return false;
-  for (let h = again - JOB_START_SLACK_HOURS; h <= Math.min(hour, again + JOB_START_SLACK_HOURS); h++) {
+  for (let h = again - LATE_JOB_HOURS; h <= Math.min(hour, again + LATE_JOB_HOURS); h++) {
     if (h === hour || ringElevated(state, h)) return true;
   }
   return false;

@@ -56,7 +56,7 @@ describe('recurring jobs', () => {
     weekly.longIncidentStart = NOW - RING_HOURS - 8;
     weekly.longIncidentEnd = weekly.longIncidentStart + 60;
     expect(isRecurrence(weekly, NOW, 150_000, 20_000, cfg)).toBe(false);
-    // This week's run began 8 hours ago too (give or take two hours): a weekly job.
+    // This week's run began 8 hours ago too (give or take six hours): a weekly job.
     for (let back = 1; back <= 9; back++) weekly.ringAnomalous[(NOW - back) % RING_HOURS] = true;
     expect(isRecurrence(weekly, NOW, 150_000, 20_000, cfg)).toBe(true);
   });
