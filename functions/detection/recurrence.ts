@@ -1,7 +1,7 @@
 // Recurring jobs: an hour as high as the same hour yesterday or last week is a nightly or weekly job,
 // not an incident. An incident that ran for days and came back down was a job only if this run began
-// when it did, a day or a week on (a weekly job running all weekend): otherwise its hours are a leak's,
-// and make no loop at one of them, nor the leak coming back, a recurrence.
+// when it did, a week on (a weekly job running all weekend): otherwise its hours are a leak's, and make
+// no loop at one of them, nor the leak coming back, a recurrence.
 import type { DetectionConfig } from '../config/config-schema.ts';
 import { LATE_JOB_HOURS } from './late-job.ts';
 import { ringElevated, ringTokens } from './series-ring.ts';
