@@ -135,7 +135,7 @@ function nextSteps(alert: Alert): string[] {
   if (alert.type === 'resolved') {
     return [
       'Back within its baseline; nothing to do if the spike was yours.',
-      'If it was not (a leaked key), rotate the key now: the same usage at the same hours tomorrow or next week would look like a recurring job and page no one.',
+      'If it was not (a leaked key), rotate the key now: the same usage at the same hours tomorrow or next week may pass for a recurring job and page no one.',
     ];
   }
   return [

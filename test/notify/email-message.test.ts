@@ -75,7 +75,7 @@ describe('renderEmailAlert', () => {
   it("tells a recovery notice's reader to rotate a key whose spike was not theirs, before its hours recur", () => {
     const { message } = renderEmailAlert(resolvedAlert(), options);
     expect(message).toContain('rotate the key now');
-    expect(message).toContain('would look like a recurring job and page no one');
+    expect(message).toContain('may pass for a recurring job and page no one');
     expect(message).not.toContain('No action needed');
   });
 
