@@ -167,7 +167,7 @@ function step(
       if (incident.normalStreak >= cfg.recoveryHours) {
         state.incident = null;
         learnRoutineIncident(state, incident);
-        const outlastedFreeze = hour - incident.startHour >= MAX_FROZEN_HOURS;
+        const outlastedFreeze = !frozen;
         const newNormal = outlastedFreeze && m.tokens >= NEW_NORMAL_RATIO * a.expected.tokens;
         if (outlastedFreeze && !newNormal) {
           // Days long and over, the incident ran through every hour of the day: its hours are no job's
