@@ -205,7 +205,8 @@ function excessByHour(p: SeriesProfile, event: SeriesEvent, calendar: Simulation
 
 /**
  * Moves an incident's start to its first hour that shows: prompt bloat on a key idle until the morning,
- * or a step that begins at night, is only visible (and only catchable) once the key works.
+ * or a step that begins at night, is only visible (and only catchable) once the key works, and a ramp's
+ * first hours stay under the floor. (A ramp's usage keeps its own start: see simulated-org.ts.)
  */
 export function startWhenVisible(
   p: SeriesProfile,

@@ -251,9 +251,11 @@ export function simulateOrganization(options: SimulateOrganizationOptions): Simu
       for (let k = 0; k < incidentCount; k++) {
         const drawn = drawIncident(rng, profile, pickIncidentKind(rng), window, attackerMixes(rng));
         if (!drawn) continue;
-        const event = startWhenVisible(profile, drawn, calendar);
-        profile.events.push(event);
-        labels.push(labelEvent(profile, startWhenSeen(profile, event, calendar), calendar));
+        // The label starts at the first hour that shows. A ramp keeps climbing from where it began (moved,
+        // it would begin its climb again there, under the floor); the other kinds start there.
+        const visible = startWhenVisible(profile, drawn, calendar);
+        profile.events.push(drawn.kind === 'ramp' ? drawn : visible);
+        labels.push(labelEvent(profile, startWhenSeen(profile, visible, calendar), calendar));
       }
     }
     profiles.push(profile);

@@ -106,6 +106,19 @@ describe('simulateOrganization', () => {
     }
   });
 
+  it('shows a ramp in its first labelled hour: it climbs from where it began (seeds 1 and 3 once began again, under 25k)', () => {
+    for (const o of [org, simulateOrganization({ seed: 1 }), simulateOrganization({ seed: 3 })]) {
+      const tokens = tokensIn(o);
+      const ramps = o.labels.incidents.filter((i) => !i.ignore && i.kind === 'ramp');
+      expect(ramps.length).toBeGreaterThan(2);
+      for (const ramp of ramps) {
+        const weekBefore = ramp.start - 168 * HOUR;
+        const excess = tokens(ramp.start, ramp.api_key_id) - tokens(weekBefore, ramp.api_key_id);
+        expect(excess, `ramp on ${ramp.api_key_id}`).toBeGreaterThanOrEqual(25_000);
+      }
+    }
+  });
+
   it('gives new keys that start large no usage before they start', () => {
     for (const incident of org.labels.incidents.filter((i) => i.kind === 'new_key')) {
       for (let h = org.start; h < incident.start; h += 24 * HOUR)
