@@ -222,17 +222,18 @@ export function startWhenVisible(
 /**
  * An incident's label starts at its first hour with any usage: on a key that stays idle after the cause
  * (prompt bloat deployed, a step begun before a quiet spell), nothing shows, to a detector or to a person
- * reading the usage, until the key makes a call. `p` already carries the event.
+ * reading the usage, until the key makes a call. Undefined when the key makes none while the event lasts
+ * (a sparse key whose sessions come to less than one request). `p` already carries the event.
  */
 export function startWhenSeen(
   p: SeriesProfile,
   event: SeriesEvent,
   calendar: SimulationCalendar,
-): SeriesEvent {
+): SeriesEvent | undefined {
   for (let h = event.startHour; h < event.endHour; h++) {
     if (tokensAt(p, h, calendar) > 0) return h === event.startHour ? event : { ...event, startHour: h };
   }
-  return event;
+  return undefined;
 }
 
 /** A series' tokens in hour `h` as its usage rows realise them (noise included). */

@@ -255,7 +255,11 @@ export function simulateOrganization(options: SimulateOrganizationOptions): Simu
         // it would begin its climb again there, under the floor); the other kinds start there.
         const visible = startWhenVisible(profile, drawn, calendar);
         profile.events.push(drawn.kind === 'ramp' ? drawn : visible);
-        labels.push(labelEvent(profile, startWhenSeen(profile, visible, calendar), calendar));
+        const seen = startWhenSeen(profile, visible, calendar);
+        const label = labelEvent(profile, seen ?? visible, calendar);
+        // The key made no call while it lasted: there was nothing to see, for a detector or a person.
+        if (!seen) label.ignore = true;
+        labels.push(label);
       }
     }
     profiles.push(profile);

@@ -94,8 +94,8 @@ describe('simulateOrganization', () => {
     expect(visible.length / scored.length).toBeGreaterThanOrEqual(0.9);
   });
 
-  it("starts every scored incident's label at an hour its key has usage (seed 5 once labelled prompt bloat 29 h before the key's next call)", () => {
-    for (const o of [org, simulateOrganization({ seed: 5 })]) {
+  it("starts every scored incident's label at an hour its key has usage (seed 5 once labelled prompt bloat 29 h before the key's next call, seed 9 on a key that made none while it lasted)", () => {
+    for (const o of [org, simulateOrganization({ seed: 5 }), simulateOrganization({ seed: 9 })]) {
       const tokens = tokensIn(o);
       for (const incident of o.labels.incidents.filter((i) => !i.ignore)) {
         expect(
