@@ -17,7 +17,10 @@
 // - prompt bloat: tokens per request several times the usual (judged against the key's own spread of
 //   request sizes), at minRatio, without the distance, the single-hour ratio or the burst peak;
 // - a long run: elevated ten hours in a row, whatever the burst peak (a leak under the key's past peak
-//   pages before the night is out).
+//   pages before the night is out);
+// - volume: the last half day together minRatio past anything the key has done in half a day, most of
+//   its hours above their baseline (see window-volume.ts). Alone of the rules, it needs no recurrence
+//   test: the key's days and weeks before are its bar.
 // The first two must also stand above the usual level of the hours beside it, so summer time or a job an
 // hour late pages no one (unless one hour alone costs a critical severity's worth over normal and is
 // minRatio past the key's busiest hour: no hour beside it ever did that). A key with only a few hours of
@@ -43,6 +46,7 @@ import { RING_HOURS, type SeriesState } from './series-state.ts';
 import { distance, partWayToMinRatio } from './thresholds.ts';
 import { busiestHour } from './token-peak.ts';
 import { fewRequests, requestsBloated } from './unit-rates.ts';
+import { pastWindowVolume, usualVolume } from './window-volume.ts';
 
 /** Cost per token drifts with the model mix: USD gets this much more spread than tokens. */
 const PRICE_MIX_SPREAD = 0.2;
@@ -89,8 +93,12 @@ export interface Assessment {
   excessUsd: number;
   /** Opens an incident by one of the rules in the header, and is no recurrence nor a late job. */
   opening: boolean;
-  /** Above half the thresholds: an open incident is still going on. */
+  /** Opened by the volume rule alone: the incident began with the half day it looked at. */
+  byVolume: boolean;
+  /** Above half the thresholds. */
   elevated: boolean;
+  /** An open incident is still going on: elevated, or minRatio above the baseline and half material. */
+  goingOn: boolean;
   /** ln(observed / expected), with the log offset: what the burst peak tracks. */
   logRatio: number;
 }
@@ -209,7 +217,24 @@ export function assess(
     material(1) &&
     !isRecurrence(state, hour, x, expected.tokens, cfg) &&
     !isLateJob(state, hour, x, excessTokens, expectedAt);
-  return { expected, usdExpected, excessTokens, excessUsd, opening, elevated, logRatio };
+  // A noisy key's band widens over a leak's first hours; minRatio above its level, it is not back.
+  const high = x + LOG_OFFSET >= cfg.minRatio * (usualVolume(expected) + LOG_OFFSET) && material(0.5);
+  const byVolume =
+    !opening &&
+    ratio >= partWayToMinRatio(cfg, 0.5) &&
+    material(1) &&
+    pastWindowVolume(state, hour, x, expectedAt, cfg);
+  return {
+    expected,
+    usdExpected,
+    excessTokens,
+    excessUsd,
+    opening: opening || byVolume,
+    byVolume,
+    elevated,
+    goingOn: elevated || high,
+    logRatio,
+  };
 }
 
 /** The hour before was elevated, and not as a recurring job's hour (its log ratio was kept at most 0). */

@@ -30,6 +30,7 @@ import { quantizeTokens } from './series-state-codec.ts';
 import { updateTokenPeak } from './token-peak.ts';
 import { learnUnitRates } from './unit-rates.ts';
 import { settleWeekend } from './weekend-shift.ts';
+import { learnWindowPeak, usualVolume, VOLUME_WINDOW_HOURS } from './window-volume.ts';
 
 export interface NotificationSettings {
   recoveryNotices: boolean;
@@ -145,7 +146,7 @@ function step(
   if (incident) {
     inIncident = true;
     frozen = hour - incident.startHour < MAX_FROZEN_HOURS;
-    if (a.elevated) {
+    if (a.goingOn) {
       incident.lastAbnormalHour = hour;
       incident.normalStreak = 0;
       incident.excessTokens += Math.max(0, a.excessTokens);
@@ -166,6 +167,7 @@ function step(
       incident.normalStreak += 1;
       if (incident.normalStreak >= cfg.recoveryHours) {
         state.incident = null;
+        state.lastIncidentEnd = hour;
         learnRoutineIncident(state, incident);
         const outlastedFreeze = !frozen;
         const newNormal = outlastedFreeze && m.tokens >= NEW_NORMAL_RATIO * a.expected.tokens;
@@ -186,9 +188,9 @@ function step(
     }
   } else if (a.opening && warm && !priming) {
     // The incident began with the elevated hours just before the one that opened it (a level shift's
-    // first hour, a long run's first nine): its start and its excess so far count them, at this hour's
-    // cost per excess token.
-    const run = elevatedRunBefore(state, hour);
+    // first hour, a long run's first nine), or with the half day the volume rule looked at: its start and
+    // its excess so far count them, at this hour's cost per excess token.
+    const run = a.byVolume ? volumeRunBefore(state, hour) : elevatedRunBefore(state, hour);
     const excessTokens = Math.max(0, a.excessTokens);
     const usdPerExcessToken = excessTokens > 0 ? Math.max(0, a.excessUsd) / excessTokens : state.usdPerToken;
     const opened: IncidentState = {
@@ -239,6 +241,7 @@ function step(
     teaches: !inIncident && !a.elevated && state.usedHours >= MIN_USED_HOURS && (priming || warm),
   });
   updateTokenPeak(state, m.tokens, !inIncident && !a.elevated);
+  learnWindowPeak(state, hour);
   // A recurring job's hour is no burst: it neither raises the bar nor counts as a shift's first hour.
   state.lastLogRatio = recurring ? Math.min(0, a.logRatio) : a.logRatio;
   const slot = hour % RING_HOURS;
@@ -262,14 +265,27 @@ function step(
 /** Longest a new incident is dated back: a day (longer runs have passed for recurrences and been learned). */
 const MAX_RUN_BEFORE_HOURS = 24;
 
+interface RunBefore {
+  hours: number;
+  excessTokens: number;
+}
+
 /** The elevated hours right before `hour`, in a row, and their tokens over the baseline. */
-function elevatedRunBefore(state: SeriesState, hour: number): { hours: number; excessTokens: number } {
+function elevatedRunBefore(state: SeriesState, hour: number): RunBefore {
   const hours = ringElevatedRun(state, hour, MAX_RUN_BEFORE_HOURS);
+  return { hours, excessTokens: excessBefore(state, hour, hours, (h) => expectation(state, h).tokens) };
+}
+
+/** The rest of the volume rule's half day, and its tokens over what its hours use on average. */
+function volumeRunBefore(state: SeriesState, hour: number): RunBefore {
+  const hours = VOLUME_WINDOW_HOURS - 1;
+  return { hours, excessTokens: excessBefore(state, hour, hours, (h) => usualVolume(expectation(state, h))) };
+}
+
+function excessBefore(state: SeriesState, hour: number, hours: number, usual: (h: number) => number): number {
   let excessTokens = 0;
-  for (let h = hour - hours; h < hour; h++) {
-    excessTokens += Math.max(0, ringTokens(state, h) - expectation(state, h).tokens);
-  }
-  return { hours, excessTokens };
+  for (let h = hour - hours; h < hour; h++) excessTokens += Math.max(0, ringTokens(state, h) - usual(h));
+  return excessTokens;
 }
 
 function incidentDraft(

@@ -1,4 +1,4 @@
-// One series' state as a short base64 string (about 690 characters), so the DynamoDB item stays well
+// One series' state as a short base64 string (about 700 characters), so the DynamoDB item stays well
 // under 1 KB and costs one write unit. Numbers are quantized; decode(encode(s)) is the stored truth.
 import {
   type IncidentState,
@@ -8,20 +8,22 @@ import {
   SLOT_COUNT,
 } from './series-state.ts';
 
-const VERSION = 7;
+const VERSION = 8;
 /**
- * Earlier layouts still read, so an upgrade keeps every baseline: version 6 lacked the long incident's
- * hours (8 bytes; read as none), version 5 the token peak too (4 bytes; read as none, last week's busiest
- * hour standing in), version 4 the weekend shift too (1 byte; read as UTC, located again from the week
- * kept), version 3 the held-back burst too (8 bytes).
+ * Earlier layouts still read, so an upgrade keeps every baseline: version 7 lacked the window peak and
+ * the last incident's end (8 bytes; read as none), version 6 the long incident's hours too (8 bytes;
+ * read as none), version 5 the token peak too (4 bytes; read as none, last week's busiest hour standing
+ * in), version 4 the weekend shift too (1 byte; read as UTC, located again from the week kept), version 3
+ * the held-back burst too (8 bytes).
  */
 const OLDER_VERSIONS = new Map([
-  [6, 8],
-  [5, 12],
-  [4, 13],
-  [3, 21],
+  [7, 8],
+  [6, 16],
+  [5, 20],
+  [4, 21],
+  [3, 29],
 ]);
-const HEADER = 73;
+const HEADER = 81;
 const SLOTS = SLOT_COUNT * 2 + SLOT_COUNT + SLOT_COUNT / 2 + SLOT_COUNT + SLOT_COUNT / 2;
 const RING = RING_HOURS + RING_HOURS / 8;
 const BASE = HEADER + SLOTS + RING;
@@ -62,6 +64,8 @@ export function encodeSeriesState(s: SeriesState): string {
   o = buf.writeFloatLE(s.tokenPeak, o);
   o = buf.writeUInt32LE(s.longIncidentStart, o);
   o = buf.writeUInt32LE(s.longIncidentEnd, o);
+  o = buf.writeFloatLE(s.windowPeak, o);
+  o = buf.writeUInt32LE(s.lastIncidentEnd, o);
   for (let i = 0; i < SLOT_COUNT; i++)
     o = buf.writeUInt16LE(clampInt(s.slotMean[i] ?? 0, MEAN_SCALE, 65535), o);
   for (let i = 0; i < SLOT_COUNT; i++)
@@ -130,8 +134,10 @@ export function decodeSeriesState(text: string): SeriesState {
   const pendingBurstHour = version === 3 ? 0 : u32();
   const weekendShift = (version ?? 0) >= 5 ? buf.readInt8(o++) : 0;
   const tokenPeak = (version ?? 0) >= 6 ? f32() : 0;
-  const longIncidentStart = version === VERSION ? u32() : 0;
-  const longIncidentEnd = version === VERSION ? u32() : 0;
+  const longIncidentStart = (version ?? 0) >= 7 ? u32() : 0;
+  const longIncidentEnd = (version ?? 0) >= 7 ? u32() : 0;
+  const windowPeak = version === VERSION ? f32() : 0;
+  const lastIncidentEnd = version === VERSION ? u32() : 0;
   const slotMean: number[] = [];
   for (let i = 0; i < SLOT_COUNT; i++, o += 2) slotMean.push(buf.readUInt16LE(o) / MEAN_SCALE);
   const slotSpread: number[] = [];
@@ -184,6 +190,8 @@ export function decodeSeriesState(text: string): SeriesState {
     tokenPeak,
     longIncidentStart,
     longIncidentEnd,
+    windowPeak,
+    lastIncidentEnd,
     lastLogRatio,
     weekendShift,
     weekendSettled: (version ?? 0) >= 5 && (flags & 4) !== 0,

@@ -52,6 +52,10 @@ export interface SeriesState {
    */
   longIncidentStart: number;
   longIncidentEnd: number;
+  /** The most tokens of VOLUME_WINDOW_HOURS in a row before the last week, decaying (see window-volume.ts). */
+  windowPeak: number;
+  /** The hour the latest incident closed (0: none): the volume rule's window starts after it. */
+  lastIncidentEnd: number;
   /**
    * A burst seen while its hour's slot was still young (its daily pattern unknown), and its hour: learned
    * a day later unless the same hour came back as high (a daily job, not a burst).
@@ -98,6 +102,8 @@ export function newSeriesState(hour: number, logValue: number): SeriesState {
     tokenPeak: 0,
     longIncidentStart: 0,
     longIncidentEnd: 0,
+    windowPeak: 0,
+    lastIncidentEnd: 0,
     pendingBurst: 0,
     pendingBurstHour: 0,
     lastLogRatio: 0,

@@ -37,6 +37,8 @@ const stateArb: fc.Arbitrary<SeriesState> = fc.record({
   tokenPeak: fc.double({ min: 0, max: 1e12, noNaN: true }),
   longIncidentStart: hour,
   longIncidentEnd: hour,
+  windowPeak: fc.double({ min: 0, max: 1e12, noNaN: true }),
+  lastIncidentEnd: hour,
   lastLogRatio: fc.double({ min: -10, max: 10, noNaN: true }),
   pendingBurst: fc.double({ min: 0, max: 10, noNaN: true }),
   pendingBurstHour: hour,
@@ -128,27 +130,35 @@ describe('series state codec', () => {
       fc.property(stateArb, (state) => {
         const current = Buffer.from(encodeSeriesState(state), 'base64');
         const expected = decodeSeriesState(current.toString('base64'));
-        // Version 6: the same bytes without the long incident's hours after the token peak.
+        // Version 7: the same bytes without the window peak and the last incident's end after the long
+        // incident's hours.
+        const windowAt = 73;
+        const end = windowAt + 8;
+        const v7 = Buffer.concat([current.subarray(0, windowAt), current.subarray(end)]);
+        v7.writeUInt8(7, 0);
+        const noWindow = { ...expected, windowPeak: 0, lastIncidentEnd: 0 };
+        expect(decodeSeriesState(v7.toString('base64'))).toEqual(noWindow);
+        // Version 6: without the long incident's hours either.
         const longAt = 65;
-        const v6 = Buffer.concat([current.subarray(0, longAt), current.subarray(longAt + 8)]);
+        const v6 = Buffer.concat([current.subarray(0, longAt), current.subarray(end)]);
         v6.writeUInt8(6, 0);
-        const noLong = { ...expected, longIncidentStart: 0, longIncidentEnd: 0 };
+        const noLong = { ...noWindow, longIncidentStart: 0, longIncidentEnd: 0 };
         expect(decodeSeriesState(v6.toString('base64'))).toEqual(noLong);
         // Version 5: without the token peak either.
         const peakAt = 61;
-        const v5 = Buffer.concat([current.subarray(0, peakAt), current.subarray(longAt + 8)]);
+        const v5 = Buffer.concat([current.subarray(0, peakAt), current.subarray(end)]);
         v5.writeUInt8(5, 0);
         const noPeak = { ...noLong, tokenPeak: 0 };
         expect(decodeSeriesState(v5.toString('base64'))).toEqual(noPeak);
         // Version 4: without the weekend shift either.
         const shiftAt = 60;
-        const v4 = Buffer.concat([current.subarray(0, shiftAt), current.subarray(longAt + 8)]);
+        const v4 = Buffer.concat([current.subarray(0, shiftAt), current.subarray(end)]);
         v4.writeUInt8(4, 0);
         const unsettled = { ...noPeak, weekendShift: 0, weekendSettled: false };
         expect(decodeSeriesState(v4.toString('base64'))).toEqual(unsettled);
         // Version 3: without the 8 bytes of the held-back burst either.
         const pendingAt = 52;
-        const v3 = Buffer.concat([current.subarray(0, pendingAt), current.subarray(longAt + 8)]);
+        const v3 = Buffer.concat([current.subarray(0, pendingAt), current.subarray(end)]);
         v3.writeUInt8(3, 0);
         expect(decodeSeriesState(v3.toString('base64'))).toEqual({
           ...unsettled,

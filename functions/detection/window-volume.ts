@@ -1,0 +1,87 @@
+// Volume over half a day: the last VOLUME_WINDOW_HOURS hours together used minRatio times more tokens
+// than any such stretch the key has done, a safety net under the hour-by-hour rules. A leak on a key
+// used in bursts, running hour after hour under the key's busiest hour, or a step on a noisy key whose
+// every hour stays inside its wide band, passes each hour's test and never pages; a half day of it
+// stands out. The stretch must be most of its hours above their baseline (a leak or a step runs; a CI
+// key's one big build does not), and compares with every stretch of the last week (daily jobs, the busy
+// days) and the busiest one before it (weekly jobs, see learnWindowPeak). Hours of an incident already
+// paged are no part of it: the volume a page has told of does not page again when it closes.
+import type { DetectionConfig } from '../config/config-schema.ts';
+import { type Expectation, LOG_OFFSET } from './baseline.ts';
+import { ringTokens } from './series-ring.ts';
+import { RING_HOURS, type SeriesState } from './series-state.ts';
+import { partWayToMinRatio } from './thresholds.ts';
+
+export const VOLUME_WINDOW_HOURS = 12;
+/** Hours of the stretch that must be above their baseline (half-way to minRatio): it runs. */
+const RUNNING_SHARE = 0.75;
+/** The window peak halves in eight weeks, as the token peak does (see token-peak.ts). */
+const WINDOW_PEAK_DECAY = 2 ** (-1 / (8 * 168));
+
+/**
+ * The stretch beginning a week ago leaves the ring with this hour: the window peak keeps the busiest of
+ * them, decaying, so last week's weekly job is still known when this week's runs. Called every hour,
+ * before the hour is written to the ring.
+ */
+export function learnWindowPeak(state: SeriesState, hour: number): void {
+  state.windowPeak *= WINDOW_PEAK_DECAY;
+  const from = hour - RING_HOURS;
+  if (from < state.firstHour) return;
+  state.windowPeak = Math.max(state.windowPeak, stretchTokens(state, from + VOLUME_WINDOW_HOURS - 1));
+}
+
+/**
+ * The stretch ending with this hour (`tokens`) is minRatio past its baseline, past every stretch the key
+ * has done, material over all of them, and most of its hours above their baseline. Needs a week of
+ * history (the ring full) and no incident in the stretch.
+ */
+export function pastWindowVolume(
+  state: SeriesState,
+  hour: number,
+  tokens: number,
+  expectedAt: (hour: number) => Expectation,
+  cfg: DetectionConfig,
+): boolean {
+  const first = hour - VOLUME_WINDOW_HOURS + 1;
+  if (hour - RING_HOURS < state.firstHour || first <= state.lastIncidentEnd) return false;
+  const volume = tokens + stretchTokens(state, hour - 1, VOLUME_WINDOW_HOURS - 1);
+  let expected = 0;
+  let running = 0;
+  const above = partWayToMinRatio(cfg, 0.5);
+  for (let h = first; h <= hour; h++) {
+    const e = usualVolume(expectedAt(h));
+    expected += e;
+    const t = h === hour ? tokens : ringTokens(state, h);
+    if (t + LOG_OFFSET >= above * (e + LOG_OFFSET)) running += 1;
+  }
+  const past = (bar: number) =>
+    volume >= cfg.minRatio * bar && volume - bar >= cfg.minExcessTokens * VOLUME_WINDOW_HOURS;
+  // Cheapest first: the week's stretches are read only for a stretch past its baseline and the peak.
+  return (
+    running >= RUNNING_SHARE * VOLUME_WINDOW_HOURS &&
+    past(Math.max(expected, state.windowPeak)) &&
+    past(busiestStretchBefore(state, first))
+  );
+}
+
+/** What an hour uses on average: the level when used times the chance of use (a sparse key's is small). */
+export const usualVolume = (e: Expectation): number => e.tokens * e.use;
+
+/** Tokens of the `hours` hours of the ring ending with `last`. */
+function stretchTokens(state: SeriesState, last: number, hours = VOLUME_WINDOW_HOURS): number {
+  let sum = 0;
+  for (let h = last - hours + 1; h <= last; h++) sum += ringTokens(state, h);
+  return sum;
+}
+
+/** The busiest stretch of the ring ending before `first`. */
+function busiestStretchBefore(state: SeriesState, first: number): number {
+  const oldest = first + VOLUME_WINDOW_HOURS - 1 - RING_HOURS;
+  let sum = stretchTokens(state, oldest + VOLUME_WINDOW_HOURS - 1);
+  let peak = sum;
+  for (let last = oldest + VOLUME_WINDOW_HOURS; last < first; last++) {
+    sum += ringTokens(state, last) - ringTokens(state, last - VOLUME_WINDOW_HOURS);
+    peak = Math.max(peak, sum);
+  }
+  return peak;
+}
