@@ -30,7 +30,7 @@ import { quantizeTokens } from './series-state-codec.ts';
 import { updateTokenPeak } from './token-peak.ts';
 import { learnUnitRates } from './unit-rates.ts';
 import { settleWeekend } from './weekend-shift.ts';
-import { learnWindowPeak, usualVolume, VOLUME_WINDOW_HOURS } from './window-volume.ts';
+import { learnWindowPeak, stretchStart, usualVolume } from './window-volume.ts';
 
 export interface NotificationSettings {
   recoveryNotices: boolean;
@@ -190,7 +190,7 @@ function step(
     // The incident began with the elevated hours just before the one that opened it (a level shift's
     // first hour, a long run's first nine), or with the half day the volume rule looked at: its start and
     // its excess so far count them, at this hour's cost per excess token.
-    const run = a.byVolume ? volumeRunBefore(state, hour) : elevatedRunBefore(state, hour);
+    const run = a.byVolume ? volumeRunBefore(state, hour, cfg) : elevatedRunBefore(state, hour);
     const excessTokens = Math.max(0, a.excessTokens);
     const usdPerExcessToken = excessTokens > 0 ? Math.max(0, a.excessUsd) / excessTokens : state.usdPerToken;
     const opened: IncidentState = {
@@ -276,10 +276,11 @@ function elevatedRunBefore(state: SeriesState, hour: number): RunBefore {
   return { hours, excessTokens: excessBefore(state, hour, hours, (h) => expectation(state, h).tokens) };
 }
 
-/** The rest of the volume rule's half day, and its tokens over what its hours use on average. */
-function volumeRunBefore(state: SeriesState, hour: number): RunBefore {
-  const hours = VOLUME_WINDOW_HOURS - 1;
-  return { hours, excessTokens: excessBefore(state, hour, hours, (h) => usualVolume(expectation(state, h))) };
+/** The volume rule's half day from its first running hour, and its tokens over its hours' usual volume. */
+function volumeRunBefore(state: SeriesState, hour: number, cfg: DetectionConfig): RunBefore {
+  const usualAt = (h: number) => expectation(state, h);
+  const hours = hour - stretchStart(state, hour, usualAt, cfg);
+  return { hours, excessTokens: excessBefore(state, hour, hours, (h) => usualVolume(usualAt(h))) };
 }
 
 function excessBefore(state: SeriesState, hour: number, hours: number, usual: (h: number) => number): number {

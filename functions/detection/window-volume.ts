@@ -47,12 +47,10 @@ export function pastWindowVolume(
   const volume = tokens + stretchTokens(state, hour - 1, VOLUME_WINDOW_HOURS - 1);
   let expected = 0;
   let running = 0;
-  const above = partWayToMinRatio(cfg, 0.5);
   for (let h = first; h <= hour; h++) {
     const e = usualVolume(expectedAt(h));
     expected += e;
-    const t = h === hour ? tokens : ringTokens(state, h);
-    if (t + LOG_OFFSET >= above * (e + LOG_OFFSET)) running += 1;
+    if (runs(h === hour ? tokens : ringTokens(state, h), e, cfg)) running += 1;
   }
   const past = (bar: number) =>
     volume >= cfg.minRatio * bar && volume - bar >= cfg.minExcessTokens * VOLUME_WINDOW_HOURS;
@@ -66,6 +64,26 @@ export function pastWindowVolume(
 
 /** What an hour uses on average: the level when used times the chance of use (a sparse key's is small). */
 export const usualVolume = (e: Expectation): number => e.tokens * e.use;
+
+/** An hour of the stretch above its usual volume, half-way to minRatio: the leak or the step runs in it. */
+const runs = (tokens: number, usual: number, cfg: DetectionConfig): boolean =>
+  tokens + LOG_OFFSET >= partWayToMinRatio(cfg, 0.5) * (usual + LOG_OFFSET);
+
+/**
+ * The first hour the volume rule's stretch ending with `hour` runs in: where the incident it opens began.
+ * `hour` itself when no hour before it in the stretch does.
+ */
+export function stretchStart(
+  state: SeriesState,
+  hour: number,
+  expectedAt: (hour: number) => Expectation,
+  cfg: DetectionConfig,
+): number {
+  for (let h = hour - VOLUME_WINDOW_HOURS + 1; h < hour; h++) {
+    if (runs(ringTokens(state, h), usualVolume(expectedAt(h)), cfg)) return h;
+  }
+  return hour;
+}
 
 /** Tokens of the `hours` hours of the ring ending with `last`. */
 function stretchTokens(state: SeriesState, last: number, hours = VOLUME_WINDOW_HOURS): number {
