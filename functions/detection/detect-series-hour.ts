@@ -167,7 +167,6 @@ function step(
       incident.normalStreak += 1;
       if (incident.normalStreak >= cfg.recoveryHours) {
         state.incident = null;
-        state.lastIncidentEnd = hour;
         learnRoutineIncident(state, incident);
         const outlastedFreeze = !frozen;
         const newNormal = outlastedFreeze && m.tokens >= NEW_NORMAL_RATIO * a.expected.tokens;
@@ -203,6 +202,8 @@ function step(
       excessUsd: Math.max(0, a.excessUsd) + run.excessTokens * usdPerExcessToken,
     };
     state.incident = opened;
+    state.lastIncidentStart = opened.startHour;
+    for (let h = opened.startHour; h < hour; h++) state.ringIncident[h % RING_HOURS] = true;
     inIncident = true;
     frozen = true;
     drafts.push(incidentDraft(base, 'spike', opened, hourSeverity));
@@ -247,6 +248,7 @@ function step(
   const slot = hour % RING_HOURS;
   state.ring[slot] = quantizeTokens(m.tokens);
   state.ringAnomalous[slot] = anomalous;
+  state.ringIncident[slot] = state.incident !== null;
   state.lastHour = hour;
   if (m.tokens > 0) {
     state.lastSeenHour = hour;

@@ -1,5 +1,5 @@
 // The week of raw hours a series keeps (its ring): read back for last week's peak, recurrences, level
-// shifts (which hours were elevated), an incident's hours and the sparkline.
+// shifts (which hours were elevated), an incident's hours, the volume rule's stretches and the sparkline.
 import { RING_HOURS, type SeriesState } from './series-state.ts';
 import { dequantizeTokens } from './series-state-codec.ts';
 
@@ -14,6 +14,11 @@ export function ringTokens(state: SeriesState, hour: number): number {
 /** Whether an hour of the last week was elevated (above half the thresholds): a level shift's evidence. */
 export function ringElevated(state: SeriesState, hour: number): boolean {
   return hour >= state.firstHour && state.ringAnomalous[hour % RING_HOURS] === true;
+}
+
+/** Whether an hour of the last week belonged to an incident. */
+export function ringInIncident(state: SeriesState, hour: number): boolean {
+  return hour >= state.firstHour && state.ringIncident[hour % RING_HOURS] === true;
 }
 
 /** How many hours right before `hour` were elevated, in a row, counting back at most `max`. */

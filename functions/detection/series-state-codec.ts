@@ -11,21 +11,22 @@ import {
 const VERSION = 8;
 /**
  * Earlier layouts still read, so an upgrade keeps every baseline: version 7 lacked the window peak and
- * the last incident's end (8 bytes; read as none), version 6 the long incident's hours too (8 bytes;
- * read as none), version 5 the token peak too (4 bytes; read as none, last week's busiest hour standing
+ * the latest incident's start (8 bytes; read as none) and the ring's incident hours (21 bytes; read as
+ * none), version 6 the long
+ * incident's hours too (8 bytes; read as none), version 5 the token peak too (4 bytes; read as none, last week's busiest hour standing
  * in), version 4 the weekend shift too (1 byte; read as UTC, located again from the week kept), version 3
  * the held-back burst too (8 bytes).
  */
 const OLDER_VERSIONS = new Map([
-  [7, 8],
-  [6, 16],
-  [5, 20],
-  [4, 21],
-  [3, 29],
+  [7, 29],
+  [6, 37],
+  [5, 41],
+  [4, 42],
+  [3, 50],
 ]);
 const HEADER = 81;
 const SLOTS = SLOT_COUNT * 2 + SLOT_COUNT + SLOT_COUNT / 2 + SLOT_COUNT + SLOT_COUNT / 2;
-const RING = RING_HOURS + RING_HOURS / 8;
+const RING = RING_HOURS + (2 * RING_HOURS) / 8;
 const BASE = HEADER + SLOTS + RING;
 const INCIDENT = 22;
 const MEAN_SCALE = 1000;
@@ -65,7 +66,7 @@ export function encodeSeriesState(s: SeriesState): string {
   o = buf.writeUInt32LE(s.longIncidentStart, o);
   o = buf.writeUInt32LE(s.longIncidentEnd, o);
   o = buf.writeFloatLE(s.windowPeak, o);
-  o = buf.writeUInt32LE(s.lastIncidentEnd, o);
+  o = buf.writeUInt32LE(s.lastIncidentStart, o);
   for (let i = 0; i < SLOT_COUNT; i++)
     o = buf.writeUInt16LE(clampInt(s.slotMean[i] ?? 0, MEAN_SCALE, 65535), o);
   for (let i = 0; i < SLOT_COUNT; i++)
@@ -74,11 +75,8 @@ export function encodeSeriesState(s: SeriesState): string {
   for (let i = 0; i < SLOT_COUNT; i++) o = buf.writeUInt8(clampInt(s.slotUse[i] ?? 0, 255, 255), o);
   o = writeNibbles(buf, o, s.slotSeen);
   for (let i = 0; i < RING_HOURS; i++) o = buf.writeUInt8(Math.min(255, Math.max(0, s.ring[i] ?? 0)), o);
-  for (let i = 0; i < RING_HOURS; i += 8) {
-    let bits = 0;
-    for (let b = 0; b < 8; b++) if (s.ringAnomalous[i + b]) bits |= 1 << b;
-    o = buf.writeUInt8(bits, o);
-  }
+  o = writeBits(buf, o, s.ringAnomalous);
+  o = writeBits(buf, o, s.ringIncident);
   if (s.incident) {
     const inc = s.incident;
     o = buf.writeUInt32LE(inc.startHour, o);
@@ -137,7 +135,7 @@ export function decodeSeriesState(text: string): SeriesState {
   const longIncidentStart = (version ?? 0) >= 7 ? u32() : 0;
   const longIncidentEnd = (version ?? 0) >= 7 ? u32() : 0;
   const windowPeak = version === VERSION ? f32() : 0;
-  const lastIncidentEnd = version === VERSION ? u32() : 0;
+  const lastIncidentStart = version === VERSION ? u32() : 0;
   const slotMean: number[] = [];
   for (let i = 0; i < SLOT_COUNT; i++, o += 2) slotMean.push(buf.readUInt16LE(o) / MEAN_SCALE);
   const slotSpread: number[] = [];
@@ -156,11 +154,16 @@ export function decodeSeriesState(text: string): SeriesState {
   const slotSeen = nibbles();
   const ring: number[] = [];
   for (let i = 0; i < RING_HOURS; i++) ring.push(u8());
-  const ringAnomalous: boolean[] = [];
-  for (let i = 0; i < RING_HOURS; i += 8) {
-    const bits = u8();
-    for (let b = 0; b < 8; b++) ringAnomalous.push((bits & (1 << b)) !== 0);
-  }
+  const bits = (): boolean[] => {
+    const out: boolean[] = [];
+    for (let i = 0; i < RING_HOURS; i += 8) {
+      const b = u8();
+      for (let k = 0; k < 8; k++) out.push((b & (1 << k)) !== 0);
+    }
+    return out;
+  };
+  const ringAnomalous = bits();
+  const ringIncident = version === VERSION ? bits() : new Array<boolean>(RING_HOURS).fill(false);
   let incident: IncidentState | null = null;
   if (hasIncident) {
     incident = {
@@ -191,7 +194,7 @@ export function decodeSeriesState(text: string): SeriesState {
     longIncidentStart,
     longIncidentEnd,
     windowPeak,
-    lastIncidentEnd,
+    lastIncidentStart,
     lastLogRatio,
     weekendShift,
     weekendSettled: (version ?? 0) >= 5 && (flags & 4) !== 0,
@@ -204,8 +207,19 @@ export function decodeSeriesState(text: string): SeriesState {
     slotSeen,
     ring,
     ringAnomalous,
+    ringIncident,
     incident,
   };
+}
+
+function writeBits(buf: Buffer, offset: number, values: boolean[]): number {
+  let o = offset;
+  for (let i = 0; i < RING_HOURS; i += 8) {
+    let bits = 0;
+    for (let b = 0; b < 8; b++) if (values[i + b]) bits |= 1 << b;
+    o = buf.writeUInt8(bits, o);
+  }
+  return o;
 }
 
 function writeNibbles(buf: Buffer, offset: number, values: number[]): number {

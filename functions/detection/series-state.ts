@@ -52,10 +52,13 @@ export interface SeriesState {
    */
   longIncidentStart: number;
   longIncidentEnd: number;
-  /** The most tokens of VOLUME_WINDOW_HOURS in a row before the last week, decaying (see window-volume.ts). */
+  /**
+   * The most tokens of VOLUME_WINDOW_HOURS in a row outside incidents before the last week, decaying (see
+   * window-volume.ts).
+   */
   windowPeak: number;
-  /** The hour the latest incident closed (0: none): the volume rule's window starts after it. */
-  lastIncidentEnd: number;
+  /** The hour the latest incident is dated from (0: none). */
+  lastIncidentStart: number;
   /**
    * A burst seen while its hour's slot was still young (its daily pattern unknown), and its hour: learned
    * a day later unless the same hour came back as high (a daily job, not a burst).
@@ -80,6 +83,8 @@ export interface SeriesState {
   ring: number[];
   /** Hours of the ring that were elevated (above half the opening thresholds): a level shift's evidence. */
   ringAnomalous: boolean[];
+  /** Hours of the ring that belong to an incident (from the hour it is dated from to its last open hour). */
+  ringIncident: boolean[];
   incident: IncidentState | null;
 }
 
@@ -103,7 +108,7 @@ export function newSeriesState(hour: number, logValue: number): SeriesState {
     longIncidentStart: 0,
     longIncidentEnd: 0,
     windowPeak: 0,
-    lastIncidentEnd: 0,
+    lastIncidentStart: 0,
     pendingBurst: 0,
     pendingBurstHour: 0,
     lastLogRatio: 0,
@@ -116,6 +121,7 @@ export function newSeriesState(hour: number, logValue: number): SeriesState {
     slotSeen: new Array(SLOT_COUNT).fill(0),
     ring: new Array(RING_HOURS).fill(0),
     ringAnomalous: new Array(RING_HOURS).fill(false),
+    ringIncident: new Array(RING_HOURS).fill(false),
     incident: null,
   };
 }

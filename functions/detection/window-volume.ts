@@ -4,11 +4,11 @@
 // every hour stays inside its wide band, passes each hour's test and never pages; a half day of it
 // stands out. The stretch must be most of its hours above their baseline (a leak or a step runs; a CI
 // key's one big build does not), and compares with every stretch of the last week (daily jobs, the busy
-// days) and the busiest one before it (weekly jobs, see learnWindowPeak). Hours of an incident already
-// paged are no part of it: the volume a page has told of does not page again when it closes.
+// days) and the busiest one outside incidents before it (weekly jobs, see learnWindowPeak). Hours of an
+// incident already paged are no part of it: the volume a page has told of does not page again.
 import type { DetectionConfig } from '../config/config-schema.ts';
 import { type Expectation, LOG_OFFSET } from './baseline.ts';
-import { ringTokens } from './series-ring.ts';
+import { ringInIncident, ringTokens } from './series-ring.ts';
 import { RING_HOURS, type SeriesState } from './series-state.ts';
 import { partWayToMinRatio } from './thresholds.ts';
 
@@ -20,20 +20,20 @@ const WINDOW_PEAK_DECAY = 2 ** (-1 / (8 * 168));
 
 /**
  * The stretch beginning a week ago leaves the ring with this hour: the window peak keeps the busiest of
- * them, decaying, so last week's weekly job is still known when this week's runs. Called every hour,
- * before the hour is written to the ring.
+ * them outside incidents, decaying, so last week's weekly job is still known when this week's runs (and
+ * a leak paged last month sets no bar). Called every hour, before the hour is written to the ring.
  */
 export function learnWindowPeak(state: SeriesState, hour: number): void {
   state.windowPeak *= WINDOW_PEAK_DECAY;
   const from = hour - RING_HOURS;
-  if (from < state.firstHour) return;
+  if (from < state.firstHour || anyInIncident(state, from, from + VOLUME_WINDOW_HOURS - 1)) return;
   state.windowPeak = Math.max(state.windowPeak, stretchTokens(state, from + VOLUME_WINDOW_HOURS - 1));
 }
 
 /**
  * The stretch ending with this hour (`tokens`) is minRatio past its baseline, past every stretch the key
  * has done, material over all of them, and most of its hours above their baseline. Needs a week of
- * history (the ring full) and no incident in the stretch.
+ * history (the ring full) and no incident's hour in the stretch.
  */
 export function pastWindowVolume(
   state: SeriesState,
@@ -43,7 +43,10 @@ export function pastWindowVolume(
   cfg: DetectionConfig,
 ): boolean {
   const first = hour - VOLUME_WINDOW_HOURS + 1;
-  if (hour - RING_HOURS < state.firstHour || first <= state.lastIncidentEnd) return false;
+  if (hour - RING_HOURS < state.firstHour || anyInIncident(state, first, hour - 1)) return false;
+  // The latest incident began about a week before: a weekly job paged once, whose run of this week is
+  // no incident and sets the bar for the next (or a leak back at the hours it ran, for the hour's rules).
+  if (Math.abs(state.lastIncidentStart + RING_HOURS - hour) <= VOLUME_WINDOW_HOURS) return false;
   const volume = tokens + stretchTokens(state, hour - 1, VOLUME_WINDOW_HOURS - 1);
   let expected = 0;
   let running = 0;
@@ -83,6 +86,11 @@ export function stretchStart(
     if (runs(ringTokens(state, h), usualVolume(expectedAt(h)), cfg)) return h;
   }
   return hour;
+}
+
+function anyInIncident(state: SeriesState, first: number, last: number): boolean {
+  for (let h = first; h <= last; h++) if (ringInIncident(state, h)) return true;
+  return false;
 }
 
 /** Tokens of the `hours` hours of the ring ending with `last`. */

@@ -38,7 +38,7 @@ const stateArb: fc.Arbitrary<SeriesState> = fc.record({
   longIncidentStart: hour,
   longIncidentEnd: hour,
   windowPeak: fc.double({ min: 0, max: 1e12, noNaN: true }),
-  lastIncidentEnd: hour,
+  lastIncidentStart: hour,
   lastLogRatio: fc.double({ min: -10, max: 10, noNaN: true }),
   pendingBurst: fc.double({ min: 0, max: 10, noNaN: true }),
   pendingBurstHour: hour,
@@ -51,6 +51,7 @@ const stateArb: fc.Arbitrary<SeriesState> = fc.record({
   slotSeen: fc.array(count, { minLength: SLOT_COUNT, maxLength: SLOT_COUNT }),
   ring: fc.array(fc.integer({ min: 0, max: 255 }), { minLength: RING_HOURS, maxLength: RING_HOURS }),
   ringAnomalous: fc.array(fc.boolean(), { minLength: RING_HOURS, maxLength: RING_HOURS }),
+  ringIncident: fc.array(fc.boolean(), { minLength: RING_HOURS, maxLength: RING_HOURS }),
   incident: fc.option(
     fc.record({
       startHour: hour,
@@ -88,6 +89,9 @@ describe('series state codec', () => {
         expect(decoded.newKeyAlerted).toBe(state.newKeyAlerted);
         expect(decoded.ring).toEqual(state.ring);
         expect(decoded.ringAnomalous).toEqual(state.ringAnomalous);
+        expect(decoded.ringIncident).toEqual(state.ringIncident);
+        expect(decoded.windowPeak).toBe(Math.fround(state.windowPeak));
+        expect(decoded.lastIncidentStart).toBe(state.lastIncidentStart);
         expect(decoded.slotCount).toEqual(state.slotCount);
         expect(decoded.pendingBurstHour).toBe(state.pendingBurstHour);
         expect(decoded.weekendShift).toBe(state.weekendShift);
@@ -130,35 +134,42 @@ describe('series state codec', () => {
       fc.property(stateArb, (state) => {
         const current = Buffer.from(encodeSeriesState(state), 'base64');
         const expected = decodeSeriesState(current.toString('base64'));
-        // Version 7: the same bytes without the window peak and the last incident's end after the long
-        // incident's hours.
+        // Version 7: the same bytes without the window peak and the latest incident's start after the long
+        // incident's hours, nor the ring's incident hours (21 bytes) before the open incident.
+        const baseEnd = current.length - (state.incident ? 22 : 0);
+        const v8 = Buffer.concat([current.subarray(0, baseEnd - 21), current.subarray(baseEnd)]);
         const windowAt = 73;
         const end = windowAt + 8;
-        const v7 = Buffer.concat([current.subarray(0, windowAt), current.subarray(end)]);
+        const v7 = Buffer.concat([v8.subarray(0, windowAt), v8.subarray(end)]);
         v7.writeUInt8(7, 0);
-        const noWindow = { ...expected, windowPeak: 0, lastIncidentEnd: 0 };
+        const noWindow = {
+          ...expected,
+          windowPeak: 0,
+          lastIncidentStart: 0,
+          ringIncident: new Array(RING_HOURS).fill(false),
+        };
         expect(decodeSeriesState(v7.toString('base64'))).toEqual(noWindow);
         // Version 6: without the long incident's hours either.
         const longAt = 65;
-        const v6 = Buffer.concat([current.subarray(0, longAt), current.subarray(end)]);
+        const v6 = Buffer.concat([v8.subarray(0, longAt), v8.subarray(end)]);
         v6.writeUInt8(6, 0);
         const noLong = { ...noWindow, longIncidentStart: 0, longIncidentEnd: 0 };
         expect(decodeSeriesState(v6.toString('base64'))).toEqual(noLong);
         // Version 5: without the token peak either.
         const peakAt = 61;
-        const v5 = Buffer.concat([current.subarray(0, peakAt), current.subarray(end)]);
+        const v5 = Buffer.concat([v8.subarray(0, peakAt), v8.subarray(end)]);
         v5.writeUInt8(5, 0);
         const noPeak = { ...noLong, tokenPeak: 0 };
         expect(decodeSeriesState(v5.toString('base64'))).toEqual(noPeak);
         // Version 4: without the weekend shift either.
         const shiftAt = 60;
-        const v4 = Buffer.concat([current.subarray(0, shiftAt), current.subarray(end)]);
+        const v4 = Buffer.concat([v8.subarray(0, shiftAt), v8.subarray(end)]);
         v4.writeUInt8(4, 0);
         const unsettled = { ...noPeak, weekendShift: 0, weekendSettled: false };
         expect(decodeSeriesState(v4.toString('base64'))).toEqual(unsettled);
         // Version 3: without the 8 bytes of the held-back burst either.
         const pendingAt = 52;
-        const v3 = Buffer.concat([current.subarray(0, pendingAt), current.subarray(end)]);
+        const v3 = Buffer.concat([v8.subarray(0, pendingAt), v8.subarray(end)]);
         v3.writeUInt8(3, 0);
         expect(decodeSeriesState(v3.toString('base64'))).toEqual({
           ...unsettled,

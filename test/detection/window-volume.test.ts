@@ -45,6 +45,22 @@ describe('detectSeriesHour: volume over half a day', () => {
     expect(spikes(replaySeries(usual, start + 60).alerts)).toEqual([]);
   });
 
+  it('sets no bar by a leak paged before: a smaller one twelve days later still pages', () => {
+    // A 20M-an-hour leak for half a day pages in its first hours; twelve days later, the two-day leak of
+    // the test above pages as it did alone, though the first leak's half day was bigger than it.
+    const usual = sessions(9);
+    const noise = rng(6);
+    const first = start - 12 * DAY_HOURS;
+    const leaking = (i: number) => i >= start && i < start + 48;
+    const tokens = (i: number) =>
+      i >= first && i < first + 12 ? 20_000_000 : leaking(i) ? 6_000_000 + 3_000_000 * noise() : usual(i);
+    const opened = spikes(replaySeries(tokens, start + 60).alerts).map((a) => hourOf(a) - start);
+    expect(opened).toHaveLength(2);
+    expect(opened[0]).toBeLessThan(-12 * DAY_HOURS + 3);
+    expect(opened[1]).toBeGreaterThanOrEqual(0);
+    expect(opened[1]).toBeLessThan(12);
+  });
+
   it('stays silent on a weekly job of half a day, known from the weeks before', () => {
     // 1M an hour, and 4M for 12 hours every Saturday: each run is past every half day of the week before
     // it, but not past the runs of the weeks before that.
