@@ -35,7 +35,9 @@ const SPREAD_SCALE = 50;
 /** Tokens of one hour quantized on a log scale: steps of 2^(1/6) (about 12%), up to 6e12. */
 export const quantizeTokens = (tokens: number): number =>
   Math.min(255, Math.max(0, Math.round(Math.log2(1 + Math.max(0, tokens)) * 6)));
-export const dequantizeTokens = (q: number): number => Math.round(2 ** (q / 6) - 1);
+const DEQUANTIZED = Array.from({ length: 256 }, (_, q) => Math.round(2 ** (q / 6) - 1));
+/** The tokens a quantized value stands for (a table: the ring is read back every hour of every series). */
+export const dequantizeTokens = (q: number): number => DEQUANTIZED[q] ?? Math.round(2 ** (q / 6) - 1);
 
 export class StateCodecError extends Error {
   override name = 'StateCodecError';
