@@ -97,7 +97,7 @@ export interface Assessment {
   byVolume: boolean;
   /** Above half the thresholds. */
   elevated: boolean;
-  /** An open incident is still going on: elevated, or minRatio above the baseline and half material. */
+  /** An open incident goes on: elevated, or minRatio above the key's usual volume and half material. */
   goingOn: boolean;
   /** ln(observed / expected), with the log offset: what the burst peak tracks. */
   logRatio: number;

@@ -12,10 +12,9 @@ const VERSION = 8;
 /**
  * Earlier layouts still read, so an upgrade keeps every baseline: version 7 lacked the window peak and
  * the latest incident's start (8 bytes; read as none) and the ring's incident hours (21 bytes; read as
- * none), version 6 the long
- * incident's hours too (8 bytes; read as none), version 5 the token peak too (4 bytes; read as none, last week's busiest hour standing
- * in), version 4 the weekend shift too (1 byte; read as UTC, located again from the week kept), version 3
- * the held-back burst too (8 bytes).
+ * none), version 6 the long incident's hours too (8 bytes; read as none), version 5 the token peak too (4
+ * bytes; read as none, last week's busiest hour standing in), version 4 the weekend shift too (1 byte;
+ * read as UTC, located again from the week kept), version 3 the held-back burst too (8 bytes).
  */
 const OLDER_VERSIONS = new Map([
   [7, 29],

@@ -7,7 +7,7 @@ import type { SeriesState } from './series-state.ts';
 
 /** The peak halves in eight weeks: a key's big sessions of last month still count, last season's less. */
 const TOKEN_PEAK_HALF_LIFE_HOURS = 8 * 168;
-const TOKEN_PEAK_DECAY = 2 ** (-1 / TOKEN_PEAK_HALF_LIFE_HOURS);
+export const TOKEN_PEAK_DECAY = 2 ** (-1 / TOKEN_PEAK_HALF_LIFE_HOURS);
 
 /** One hour's part in the token peak: it decays, and an ordinary hour (`teaches`) may raise it. */
 export function updateTokenPeak(state: SeriesState, tokens: number, teaches: boolean): void {

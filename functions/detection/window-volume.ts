@@ -11,12 +11,11 @@ import { type Expectation, LOG_OFFSET } from './baseline.ts';
 import { ringInIncident, ringTokens } from './series-ring.ts';
 import { RING_HOURS, type SeriesState } from './series-state.ts';
 import { partWayToMinRatio } from './thresholds.ts';
+import { TOKEN_PEAK_DECAY } from './token-peak.ts';
 
 export const VOLUME_WINDOW_HOURS = 12;
 /** Hours of the stretch that must be above their baseline (half-way to minRatio): it runs. */
 const RUNNING_SHARE = 0.75;
-/** The window peak halves in eight weeks, as the token peak does (see token-peak.ts). */
-const WINDOW_PEAK_DECAY = 2 ** (-1 / (8 * 168));
 
 /**
  * The stretch beginning a week ago leaves the ring with this hour: the window peak keeps the busiest of
@@ -24,7 +23,7 @@ const WINDOW_PEAK_DECAY = 2 ** (-1 / (8 * 168));
  * a leak paged last month sets no bar). Called every hour, before the hour is written to the ring.
  */
 export function learnWindowPeak(state: SeriesState, hour: number): void {
-  state.windowPeak *= WINDOW_PEAK_DECAY;
+  state.windowPeak *= TOKEN_PEAK_DECAY; // halves in eight weeks, as the token peak does
   const from = hour - RING_HOURS;
   if (from < state.firstHour || anyInIncident(state, from, from + VOLUME_WINDOW_HOURS - 1)) return;
   state.windowPeak = Math.max(state.windowPeak, stretchTokens(state, from + VOLUME_WINDOW_HOURS - 1));
