@@ -33,12 +33,14 @@ export function ringElevatedRun(state: SeriesState, hour: number, max: number): 
  * were judged then.
  */
 export function recentPeak(state: SeriesState, hour: number, hours = 1): number {
-  let peak = 0;
   const from = Math.max(state.firstHour, hour - RING_HOURS, state.lastHour - RING_HOURS + 1);
-  for (let h = from; h + hours <= hour; h++) {
-    let tokens = 0;
-    for (let k = 0; k < hours; k++) tokens += ringTokens(state, h + k);
-    peak = Math.max(peak, tokens);
+  // A sliding sum: the hours from `from` up to each window's last hour, less those before its first.
+  let peak = 0;
+  let tokens = 0;
+  for (let last = from; last < hour; last++) {
+    tokens += ringTokens(state, last);
+    if (last - hours >= from) tokens -= ringTokens(state, last - hours);
+    if (last - hours + 1 >= from) peak = Math.max(peak, tokens);
   }
   return peak;
 }

@@ -8,7 +8,7 @@
 // incident already paged are no part of it: the volume a page has told of does not page again.
 import type { DetectionConfig } from '../config/config-schema.ts';
 import { type Expectation, LOG_OFFSET } from './baseline.ts';
-import { ringInIncident, ringTokens } from './series-ring.ts';
+import { recentPeak, ringInIncident, ringTokens } from './series-ring.ts';
 import { RING_HOURS, type SeriesState } from './series-state.ts';
 import { partWayToMinRatio } from './thresholds.ts';
 import { TOKEN_PEAK_DECAY } from './token-peak.ts';
@@ -60,7 +60,7 @@ export function pastWindowVolume(
   return (
     running >= RUNNING_SHARE * VOLUME_WINDOW_HOURS &&
     past(Math.max(expected, state.windowPeak)) &&
-    past(busiestStretchBefore(state, first))
+    past(recentPeak(state, first, VOLUME_WINDOW_HOURS))
   );
 }
 
@@ -97,16 +97,4 @@ function stretchTokens(state: SeriesState, last: number, hours = VOLUME_WINDOW_H
   let sum = 0;
   for (let h = last - hours + 1; h <= last; h++) sum += ringTokens(state, h);
   return sum;
-}
-
-/** The busiest stretch of the ring ending before `first`. */
-function busiestStretchBefore(state: SeriesState, first: number): number {
-  const oldest = first + VOLUME_WINDOW_HOURS - 1 - RING_HOURS;
-  let sum = stretchTokens(state, oldest + VOLUME_WINDOW_HOURS - 1);
-  let peak = sum;
-  for (let last = oldest + VOLUME_WINDOW_HOURS; last < first; last++) {
-    sum += ringTokens(state, last) - ringTokens(state, last - VOLUME_WINDOW_HOURS);
-    peak = Math.max(peak, sum);
-  }
-  return peak;
 }
