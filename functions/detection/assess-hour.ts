@@ -11,9 +11,9 @@
 //   hour;
 // - a level shift: it and the hour before both above half the thresholds and together at minRatio times
 //   their usual level (half-way in an hour the key is rarely used), this one 0.7 of the way to the
-//   distance (or the third elevated hour in a row), keeping at least half the tokens of the one before
-//   (steps hold and ramps rise, where a burst falls away), the two hours' mean past the burst peak over
-//   sqrt(2);
+//   distance (or the third hour of a run whose first hour was a quarter of the way), keeping at least
+//   half the tokens of the one before (steps hold and ramps rise, where a burst falls away), the two
+//   hours' mean past the burst peak over sqrt(2);
 // - prompt bloat: tokens per request several times the usual (judged against the key's own spread of
 //   request sizes), at minRatio, without the distance, the single-hour ratio or the burst peak;
 // - a long run: elevated ten hours in a row, whatever the burst peak (a leak under the key's past peak
@@ -60,10 +60,16 @@ const NEIGHBOUR_SHARE = 0.5;
 const SHIFT_HOLD_SHARE = 0.5;
 /**
  * A level shift's second hour must be this share of the sensitivity's distance above its baseline, where
- * an incident going on needs half: two hours half-way off are a swinging key's busy afternoon. A third
- * elevated hour in a row needs only half.
+ * an incident going on needs half: two hours half-way off are a swinging key's busy afternoon. The third
+ * hour of a run needs only half.
  */
 const SHIFT_DISTANCE_SHARE = 0.7;
+/**
+ * A run's first hour, before the two elevated ones that make it three, need only be this share of the way
+ * to the distance (and half-way to minRatio): a step's first hour falls just short of elevated in an hour
+ * whose band is wide, and is learned, so its second hour no longer stands far above the hour before.
+ */
+const RUN_START_DISTANCE_SHARE = 0.25;
 /**
  * Elevated this many hours in a row, a run opens whatever the series' bursts: a leak under a key's past
  * peak must not run all night unpaged (and pass for a recurrence, and be learned, the next day).
@@ -187,8 +193,17 @@ export function assess(
   // second hour is a burst ending, judged by the one-hour test already. Together the two hours reach
   // minRatio times their usual level: two hours half-way up are a busy afternoon, though not a night on a
   // key used by day (whose baseline there is its day level scaled down). On a swinging key, the second
-  // hour must stand further off than half the distance, or be the third elevated hour in a row.
+  // hour must stand further off than half the distance, or be the third hour of a run.
   const hourBefore = ringTokens(state, hour - 1);
+  const runBeganAt = (h: number) => {
+    if (ringElevated(state, h)) return true;
+    const usual = expectedAt(h);
+    const then = (ringTokens(state, h) + LOG_OFFSET) / (usual.tokens + LOG_OFFSET);
+    return (
+      then >= partWayToMinRatio(cfg, 0.5) &&
+      distance(then, usual.sigma) >= cfg.sensitivity * RUN_START_DISTANCE_SHARE
+    );
+  };
   const sustained =
     elevated &&
     !young &&
@@ -198,8 +213,7 @@ export function assess(
     (rareHour ||
       x + hourBefore + 2 * LOG_OFFSET >=
         cfg.minRatio * (expected.tokens + expectedAt(hour - 1).tokens + 2 * LOG_OFFSET)) &&
-    (distance(ratio, expected.sigma) >= cfg.sensitivity * SHIFT_DISTANCE_SHARE ||
-      ringElevated(state, hour - 2)) &&
+    (distance(ratio, expected.sigma) >= cfg.sensitivity * SHIFT_DISTANCE_SHARE || runBeganAt(hour - 2)) &&
     besideUsual(0.5);
   // Prompt bloat: each request carries several times its usual tokens at about the usual request count,
   // a change in kind that total tokens show late on a noisy or sparse key.

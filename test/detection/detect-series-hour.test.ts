@@ -391,6 +391,37 @@ describe('detectSeriesHour: steps, ramps, sparse keys and cheap models', () => {
     expect(opened(4_000_000, 3)).toEqual([2]);
   });
 
+  it('pages a step in its third hour when its first fell just short of elevated and was learned', () => {
+    // Thousands of tokens an hour of a day key with a nightly job (the simulator's seed 2), from Monday
+    // 00:00 to a step (about 3x) at 11:00 on the second Tuesday. Its first hour is 2.9x (a little short of
+    // elevated where its band is wide) and is learned; its second stands at 3.5x, no longer far above the
+    // hour before; its third, 3.2x, is short of 0.7 of the distance. Three hours in a row, they page in
+    // the third (the run rule's first hour needs only a quarter of the way), not the fifth.
+    const dayKey = [
+      206, 145, 222, 781, 1152, 2071, 1917, 1778, 2154, 2429, 1862, 1510, 1276, 883, 139, 191, 214, 196, 167,
+      7140, 5465, 5628, 6747, 186, 250, 262, 203, 727, 1203, 1982, 2038, 2643, 2538, 2419, 1652, 2014, 1169,
+      759, 194, 237, 182, 170, 182, 5589, 6212, 8001, 7520, 271, 177, 209, 262, 803, 1130, 2011, 2237, 2707,
+      2445, 2423, 2180, 2105, 1400, 1081, 191, 213, 202, 204, 232, 7009, 4783, 5118, 5544, 204, 266, 195, 234,
+      777, 1334, 1487, 2030, 1846, 2727, 2421, 2064, 1728, 1075, 832, 170, 172, 163, 201, 203, 8899, 7858,
+      9698, 6979, 214, 169, 188, 286, 955, 1088, 1794, 2366, 2515, 2544, 2426, 2420, 1940, 1049, 831, 215,
+      232, 294, 194, 204, 7804, 7607, 8597, 7121, 30, 74, 33, 75, 168, 256, 375, 587, 519, 565, 609, 545, 386,
+      346, 193, 52, 25, 70, 35, 42, 6217, 5911, 5686, 5843, 19, 42, 47, 47, 168, 376, 567, 509, 591, 629, 772,
+      640, 455, 274, 156, 61, 50, 33, 42, 19, 5282, 7879, 8535, 6761, 182, 134, 182, 147, 758, 1039, 1567,
+      1949, 1887, 2110, 2005, 1878, 1685, 1041, 577, 191, 121, 207, 170, 199, 6909, 6843, 8727, 8007, 155,
+      229, 176, 175, 720, 1095, 1299, 1589, 2324, 2490, 1782, 1779, 5628, 4442, 2690, 701, 584, 699, 897,
+    ];
+    const stepAt = 203;
+    const { alerts } = replaySeries(
+      (i) => (dayKey[i] ?? 0) * 1000,
+      dayKey.length,
+      {},
+      undefined,
+      'gpt-4o-mini',
+      (_i, tokens) => tokens / 3400,
+    );
+    expect(spikes(alerts).map((a) => hourOf(a) - stepAt)).toEqual([2]);
+  });
+
   it('takes an hour of a weekly job for no first hour of a level shift: an overrun pages once it lasts', () => {
     // A key at 1M an hour with a one-hour job on Wednesdays at 14:00 (3M). In week 4 the job runs over,
     // at 3M, for `overrun` more hours: the recurring hour and one more are no shift, two more are.
