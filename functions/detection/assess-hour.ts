@@ -195,15 +195,6 @@ export function assess(
   // key used by day (whose baseline there is its day level scaled down). On a swinging key, the second
   // hour must stand further off than half the distance, or be the third hour of a run.
   const hourBefore = ringTokens(state, hour - 1);
-  const runBeganAt = (h: number) => {
-    if (ringElevated(state, h)) return true;
-    const usual = expectedAt(h);
-    const then = (ringTokens(state, h) + LOG_OFFSET) / (usual.tokens + LOG_OFFSET);
-    return (
-      then >= partWayToMinRatio(cfg, 0.5) &&
-      distance(then, usual.sigma) >= cfg.sensitivity * RUN_START_DISTANCE_SHARE
-    );
-  };
   const sustained =
     elevated &&
     !young &&
@@ -213,7 +204,9 @@ export function assess(
     (rareHour ||
       x + hourBefore + 2 * LOG_OFFSET >=
         cfg.minRatio * (expected.tokens + expectedAt(hour - 1).tokens + 2 * LOG_OFFSET)) &&
-    (distance(ratio, expected.sigma) >= cfg.sensitivity * SHIFT_DISTANCE_SHARE || runBeganAt(hour - 2)) &&
+    (distance(ratio, expected.sigma) >= cfg.sensitivity * SHIFT_DISTANCE_SHARE ||
+      ringElevated(state, hour - 2) ||
+      startedShort(state, hour - 2, cfg)) &&
     besideUsual(0.5);
   // Prompt bloat: each request carries several times its usual tokens at about the usual request count,
   // a change in kind that total tokens show late on a noisy or sparse key.
@@ -249,6 +242,20 @@ export function assess(
     goingOn: elevated || high,
     logRatio,
   };
+}
+
+/**
+ * An hour of the last week short of elevated that may begin a run all the same: half-way to minRatio and
+ * a quarter of the distance above its baseline (see RUN_START_DISTANCE_SHARE).
+ */
+export function startedShort(state: SeriesState, hour: number, cfg: DetectionConfig): boolean {
+  if (hour < state.firstHour) return false;
+  const usual = expectation(state, hour);
+  const ratio = (ringTokens(state, hour) + LOG_OFFSET) / (usual.tokens + LOG_OFFSET);
+  return (
+    ratio >= partWayToMinRatio(cfg, 0.5) &&
+    distance(ratio, usual.sigma) >= cfg.sensitivity * RUN_START_DISTANCE_SHARE
+  );
 }
 
 /** The hour before was elevated, and not as a recurring job's hour (its log ratio was kept at most 0). */

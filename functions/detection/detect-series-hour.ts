@@ -12,7 +12,7 @@
 import type { DetectionConfig } from '../config/config-schema.ts';
 import type { Alert, AlertType } from '../core/alert.ts';
 import { HOUR_SECONDS } from '../core/usage.ts';
-import { assess, MIN_USED_HOURS } from './assess-hour.ts';
+import { assess, MIN_USED_HOURS, startedShort } from './assess-hour.ts';
 import { expectation, learn, RUN_RATIO, toLog } from './baseline.ts';
 import { learnRoutineIncident, updateBurstPeak } from './burst-peak.ts';
 import { type AlertFigures, incidentHours, makeAlert, severityAt, severityIndex } from './incident.ts';
@@ -187,9 +187,10 @@ function step(
     }
   } else if (a.opening && warm && !priming) {
     // The incident began with the elevated hours just before the one that opened it (a level shift's
-    // first hour, a long run's first nine), or with the half day the volume rule looked at: its start and
-    // its excess so far count them, at this hour's cost per excess token.
-    const run = a.byVolume ? volumeRunBefore(state, hour, cfg) : elevatedRunBefore(state, hour);
+    // first hour, a long run's first nine) and the run's first hour if it fell short of elevated, or with
+    // the half day the volume rule looked at: its start and its excess so far count them, at this hour's
+    // cost per excess token.
+    const run = a.byVolume ? volumeRunBefore(state, hour, cfg) : elevatedRunBefore(state, hour, cfg);
     const excessTokens = Math.max(0, a.excessTokens);
     const usdPerExcessToken = excessTokens > 0 ? Math.max(0, a.excessUsd) / excessTokens : state.usdPerToken;
     const opened: IncidentState = {
@@ -272,9 +273,10 @@ interface RunBefore {
   excessTokens: number;
 }
 
-/** The elevated hours right before `hour`, in a row, and their tokens over the baseline. */
-function elevatedRunBefore(state: SeriesState, hour: number): RunBefore {
-  const hours = ringElevatedRun(state, hour, MAX_RUN_BEFORE_HOURS);
+/** The elevated hours right before `hour`, in a row, with a first hour short of elevated, and their excess. */
+function elevatedRunBefore(state: SeriesState, hour: number, cfg: DetectionConfig): RunBefore {
+  let hours = ringElevatedRun(state, hour, MAX_RUN_BEFORE_HOURS);
+  if (hours < MAX_RUN_BEFORE_HOURS && startedShort(state, hour - hours - 1, cfg)) hours += 1;
   return { hours, excessTokens: excessBefore(state, hour, hours, (h) => expectation(state, h).tokens) };
 }
 

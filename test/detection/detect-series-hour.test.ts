@@ -1,7 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import type { Alert } from '../../functions/core/alert.ts';
 import { DORMANT_HOURS } from '../../functions/detection/assess-hour.ts';
-import { businessHours, DAY_HOURS, hourOf, openings, replaySeries, rng, spikes } from './series-fixtures.ts';
+import {
+  businessHours,
+  DAY_HOURS,
+  HOUR,
+  hourOf,
+  openings,
+  replaySeries,
+  rng,
+  START,
+  spikes,
+} from './series-fixtures.ts';
 
 const WEEK = 7 * DAY_HOURS;
 /** A key at 1M an hour, 1.5x up or down on alternate days. */
@@ -396,7 +406,8 @@ describe('detectSeriesHour: steps, ramps, sparse keys and cheap models', () => {
     // 00:00 to a step (about 3x) at 11:00 on the second Tuesday. Its first hour is 2.9x (a little short of
     // elevated where its band is wide) and is learned; its second stands at 3.5x, no longer far above the
     // hour before; its third, 3.2x, is short of 0.7 of the distance. Three hours in a row, they page in
-    // the third (the run rule's first hour needs only a quarter of the way), not the fifth.
+    // the third (the run rule's first hour needs only a quarter of the way), not the fifth, as an incident
+    // begun with the first.
     const dayKey = [
       206, 145, 222, 781, 1152, 2071, 1917, 1778, 2154, 2429, 1862, 1510, 1276, 883, 139, 191, 214, 196, 167,
       7140, 5465, 5628, 6747, 186, 250, 262, 203, 727, 1203, 1982, 2038, 2643, 2538, 2419, 1652, 2014, 1169,
@@ -419,7 +430,9 @@ describe('detectSeriesHour: steps, ramps, sparse keys and cheap models', () => {
       'gpt-4o-mini',
       (_i, tokens) => tokens / 3400,
     );
-    expect(spikes(alerts).map((a) => hourOf(a) - stepAt)).toEqual([2]);
+    const opened = spikes(alerts);
+    expect(opened.map((a) => hourOf(a) - stepAt)).toEqual([2]);
+    expect(opened[0]?.incidentStart).toBe(START + stepAt * HOUR);
   });
 
   it('takes an hour of a weekly job for no first hour of a level shift: an overrun pages once it lasts', () => {
