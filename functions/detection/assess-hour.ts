@@ -146,8 +146,10 @@ export function assess(
   const besideUsual = (k: number) =>
     measure(expectedAt(hour - 1)).relative(k * NEIGHBOUR_SHARE) &&
     measure(expectedAt(hour + 1)).relative(k * NEIGHBOUR_SHARE);
+  // Left at 0, minExcessUsd leaves materiality to tokens alone: a step onto a cheaper model may cost less
+  // than the key's usual hour, and is news all the same.
   const material = (k: number) =>
-    excessUsd >= cfg.minExcessUsd * k &&
+    (cfg.minExcessUsd <= 0 || excessUsd >= cfg.minExcessUsd * k) &&
     (excessTokens >= cfg.minExcessTokens * k || (usdRatio >= cfg.minRatio && x >= cfg.minExcessTokens * k));
   // Evidence: a key with only a few hours of use has no level to be far from yet (its first material
   // hours are the new_key rule's) unless a week or more has shown how little it is used: then its busiest

@@ -476,6 +476,19 @@ describe('detectSeriesHour: steps, ramps, sparse keys and cheap models', () => {
     expect(spikes(alerts).map((a) => hourOf(a) - start)).toEqual([0]);
   });
 
+  it('catches a token spike onto a cheaper model that costs less than a usual hour, unless USD is asked', () => {
+    // A key at ~100k tokens an hour on gpt-4o; in one hour 800k on gpt-4o-mini (about 16x cheaper a
+    // token): 8x the tokens at half the usual hour's cost.
+    const noise = steady(31);
+    const level = (i: number) => (i === start ? 800_000 : (100_000 * noise()) / 1_000_000);
+    const model = (i: number) => (i === start ? 'gpt-4o-mini' : 'gpt-4o');
+    const opened = (minExcessUsd: number) =>
+      spikes(replaySeries(level, start + 3, { detection: { minExcessUsd } }, undefined, model).alerts);
+    expect(opened(0).map((a) => hourOf(a) - start)).toEqual([0]);
+    expect(opened(0)[0]?.usdObserved).toBeLessThan(opened(0)[0]?.usdExpected ?? 0);
+    expect(opened(0.01)).toEqual([]);
+  });
+
   it("alerts a sparse key's bursts at a higher level at most once a week", () => {
     const r = rng(37);
     // A key used about one hour in twelve, at ~30k tokens; from week 2 its bursts are ~600k.
