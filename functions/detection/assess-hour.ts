@@ -31,9 +31,10 @@
 // baseline.ts), so a sparse key's usual burst is no spike but a day key running through the night is.
 // On a key that works in bursts (idle in most hours, as CI runs, batch jobs and a team's sessions are, or
 // busy with a trickle between bursts of ten times it), one hour alone must also top the key's busiest
-// hour by half again, and a level shift's two hours its busiest two hours in a row of the last week,
-// unless the hour costs a high severity's worth over normal: a burst no bigger than the key's biggest
-// is how such a key works, and a week of bursts tops the week before's by a little every other week.
+// hour by half again, and a level shift's two hours its busiest two hours in a row of the last week and
+// twice its busiest ordinary hour of the last two months, unless the hour costs a high severity's worth
+// over normal: a burst no bigger than the key's biggest is how such a key works, and a week of bursts
+// tops the week before's by a little every other week.
 import type { DetectionConfig } from '../config/config-schema.ts';
 import { type Expectation, expectation, LOG_OFFSET, SPARSE_USE } from './baseline.ts';
 import { BURST_MARGIN } from './burst-peak.ts';
@@ -215,12 +216,15 @@ export function assess(
   const bloated = !young && ratio >= cfg.minRatio && requestsBloated(state, m, cfg);
   const longRun =
     elevated && !young && ringElevatedRun(state, hour, LONG_RUN_HOURS - 1) === LONG_RUN_HOURS - 1;
-  // A bursty key's burst no bigger than its busiest hours is routine (see the header).
+  // A bursty key's burst no bigger than its busiest hours is routine (see the header). Two hours in a row
+  // must top the busiest two of the last week and twice the key's busiest ordinary hour before (the
+  // token peak's part of busiest()), so a quiet week does not make the next run of the usual size news.
+  const busiestTwo = () => Math.max(recentPeak(state, hour, 2), dormant ? 0 : 2 * state.tokenPeak);
   const pastRoutineBursts = (tokens: number, routine: () => number) =>
     !bursty || !weekSeen || excessUsd >= BURST_WAIVER_USD || tokens >= routine();
   const opening =
     ((unusual && pastRoutineBursts(x, () => PAST_ROUTINE_BURST_RATIO * busiest())) ||
-      (sustained && pastRoutineBursts(x + hourBefore, () => recentPeak(state, hour, 2))) ||
+      (sustained && pastRoutineBursts(x + hourBefore, busiestTwo)) ||
       bloated ||
       longRun) &&
     material(1) &&

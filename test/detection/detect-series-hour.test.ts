@@ -824,6 +824,40 @@ describe('detectSeriesHour: calibrated to the series', () => {
     expect(afterFirstWeek(replaySeries(sparseKey(6_000_000), at + 3).alerts)).toEqual([at]);
   });
 
+  it("judges a CI key's two-hour run against its busiest hour of the weeks before, not only last week's runs", () => {
+    // A key used only by CI on gpt-4o: 30k tokens an hour of background in working hours on weekdays, and
+    // one two-hour run a working day at a random hour, of 0.3-1.2M tokens an hour. The fourth week's runs
+    // happen to be small, so the fifth week's Monday run tops the busiest two hours of the last week; it is
+    // under twice the key's busiest ordinary hour of the weeks before, and pages no one. A run of 2M an hour
+    // that Wednesday does.
+    const r = rng(102);
+    const runs = new Map<number, number>();
+    for (let day = 0; day < 35; day++) {
+      if (day % 7 >= 5) continue;
+      const start = day * DAY_HOURS + 10 + Math.floor(r() * 6);
+      const size = 300_000 * 4 ** r();
+      runs.set(start, size);
+      runs.set(start + 1, size);
+    }
+    const at = 4 * WEEK + 2 * DAY_HOURS + 11;
+    const ciKey = (run: number) => {
+      const noise = rng(103);
+      return (i: number) => {
+        const working = Math.floor(i / DAY_HOURS) % 7 < 5 && i % DAY_HOURS >= 9 && i % DAY_HOURS < 18;
+        const tokens = i === at || i === at + 1 ? run : (runs.get(i) ?? 0);
+        return (working ? 30_000 * (0.8 + 0.4 * noise()) : 0) + tokens;
+      };
+    };
+    const fromWeek2 = (alerts: Alert[]) =>
+      spikes(alerts)
+        .map(hourOf)
+        .filter((h) => h >= 2 * WEEK);
+    const routine = replaySeries(ciKey(runs.get(at) ?? 0), 5 * WEEK);
+    expect(routine.state?.globalUse).toBeLessThan(0.3);
+    expect(fromWeek2(routine.alerts)).toEqual([]);
+    expect(fromWeek2(replaySeries(ciKey(2_000_000), 5 * WEEK).alerts)).toEqual([at]);
+  });
+
   it("judges a bursty key's two-hour run against its busiest two hours of the last week", () => {
     // A key used only by CI: 30k tokens an hour of background in working hours on weekdays, and one run a
     // working day of two hours at 1-1.45M tokens each, at a random hour; Monday's at 1.5M. Each run tops
