@@ -3,6 +3,7 @@ import type { Alert } from '../../functions/core/alert.ts';
 import { DORMANT_HOURS } from '../../functions/detection/assess-hour.ts';
 import {
   businessHours,
+  ciKey,
   DAY_HOURS,
   HOUR,
   hourOf,
@@ -761,21 +762,15 @@ describe('detectSeriesHour: calibrated to the series', () => {
       }
     }
     const at = 3 * WEEK + 2 * DAY_HOURS + 15;
-    const ciKey = (run: number) => {
-      const noise = rng(62);
-      return (i: number) => {
-        const working = Math.floor(i / DAY_HOURS) % 7 < 5 && i % DAY_HOURS >= 9 && i % DAY_HOURS < 18;
-        return (working ? 30_000 * (0.8 + 0.4 * noise()) : 0) + (i === at ? run : (runs.get(i) ?? 0));
-      };
-    };
-    const routine = replaySeries(ciKey(2_500_000), 4 * WEEK);
+    const withRun = (run: number) => ciKey(new Map([...runs, [at, run]]), 62);
+    const routine = replaySeries(withRun(2_500_000), 4 * WEEK);
     expect(routine.state?.globalUse).toBeLessThan(0.3);
     expect(afterFirstWeek(routine.alerts)).toEqual([]);
     // A run of 8M tokens pages, on a model cheap enough ($2) that its cost is no reason to.
     const cheapAt = (i: number) => (i === at ? 'gpt-4o-mini' : 'gpt-4o');
-    expect(afterFirstWeek(replaySeries(ciKey(8_000_000), 4 * WEEK, {}, undefined, cheapAt).alerts)).toEqual([
-      at,
-    ]);
+    expect(afterFirstWeek(replaySeries(withRun(8_000_000), 4 * WEEK, {}, undefined, cheapAt).alerts)).toEqual(
+      [at],
+    );
   });
 
   it("pages a busy CI key's run only well past its busiest hour of the last week", () => {
@@ -840,22 +835,15 @@ describe('detectSeriesHour: calibrated to the series', () => {
       runs.set(start + 1, size);
     }
     const at = 4 * WEEK + 2 * DAY_HOURS + 11;
-    const ciKey = (run: number) => {
-      const noise = rng(103);
-      return (i: number) => {
-        const working = Math.floor(i / DAY_HOURS) % 7 < 5 && i % DAY_HOURS >= 9 && i % DAY_HOURS < 18;
-        const tokens = i === at || i === at + 1 ? run : (runs.get(i) ?? 0);
-        return (working ? 30_000 * (0.8 + 0.4 * noise()) : 0) + tokens;
-      };
-    };
     const fromWeek2 = (alerts: Alert[]) =>
       spikes(alerts)
         .map(hourOf)
         .filter((h) => h >= 2 * WEEK);
-    const routine = replaySeries(ciKey(runs.get(at) ?? 0), 5 * WEEK);
+    const routine = replaySeries(ciKey(runs, 103), 5 * WEEK);
     expect(routine.state?.globalUse).toBeLessThan(0.3);
     expect(fromWeek2(routine.alerts)).toEqual([]);
-    expect(fromWeek2(replaySeries(ciKey(2_000_000), 5 * WEEK).alerts)).toEqual([at]);
+    const loop = new Map([...runs, [at, 2_000_000], [at + 1, 2_000_000]]);
+    expect(fromWeek2(replaySeries(ciKey(loop, 103), 5 * WEEK).alerts)).toEqual([at]);
   });
 
   it("judges a bursty key's two-hour run against its busiest two hours of the last week", () => {
@@ -872,12 +860,7 @@ describe('detectSeriesHour: calibrated to the series', () => {
       runs.set(start, size);
       runs.set(start + 1, size);
     }
-    const noise = rng(82);
-    const level = (i: number) => {
-      const working = Math.floor(i / DAY_HOURS) % 7 < 5 && i % DAY_HOURS >= 9 && i % DAY_HOURS < 18;
-      return (working ? 30_000 * (0.8 + 0.4 * noise()) : 0) + (runs.get(i) ?? 0);
-    };
-    expect(afterFirstWeek(replaySeries(level, 4 * WEEK).alerts)).toEqual([]);
+    expect(afterFirstWeek(replaySeries(ciKey(runs, 82), 4 * WEEK).alerts)).toEqual([]);
   });
 
   it("pages a loop under a sparse key's weekly job once it costs $25 an hour over", () => {
