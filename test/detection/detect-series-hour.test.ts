@@ -819,21 +819,27 @@ describe('detectSeriesHour: calibrated to the series', () => {
     expect(afterFirstWeek(replaySeries(sparseKey(6_000_000), at + 3).alerts)).toEqual([at]);
   });
 
+  /** One two-hour run a working day, starting at 10:00-15:00, of `size` tokens an hour: a CI key's runs. */
+  const twoHourRuns = (days: number, seed: number, size: (day: number, r: () => number) => number) => {
+    const r = rng(seed);
+    const runs = new Map<number, number>();
+    for (let day = 0; day < days; day++) {
+      if (day % 7 >= 5) continue;
+      const start = day * DAY_HOURS + 10 + Math.floor(r() * 6);
+      const tokens = size(day, r);
+      runs.set(start, tokens);
+      runs.set(start + 1, tokens);
+    }
+    return runs;
+  };
+
   it("judges a CI key's two-hour run against its busiest hour of the weeks before, not only last week's runs", () => {
     // A key used only by CI on gpt-4o: 30k tokens an hour of background in working hours on weekdays, and
     // one two-hour run a working day at a random hour, of 0.3-1.2M tokens an hour. The fourth week's runs
     // happen to be small, so the fifth week's Monday run tops the busiest two hours of the last week; it is
     // under twice the key's busiest ordinary hour of the weeks before, and pages no one. A run of 2M an hour
     // that Wednesday does.
-    const r = rng(102);
-    const runs = new Map<number, number>();
-    for (let day = 0; day < 35; day++) {
-      if (day % 7 >= 5) continue;
-      const start = day * DAY_HOURS + 10 + Math.floor(r() * 6);
-      const size = 300_000 * 4 ** r();
-      runs.set(start, size);
-      runs.set(start + 1, size);
-    }
+    const runs = twoHourRuns(35, 102, (_day, r) => 300_000 * 4 ** r());
     const at = 4 * WEEK + 2 * DAY_HOURS + 11;
     const fromWeek2 = (alerts: Alert[]) =>
       spikes(alerts)
@@ -851,15 +857,7 @@ describe('detectSeriesHour: calibrated to the series', () => {
     // working day of two hours at 1-1.45M tokens each, at a random hour; Monday's at 1.5M. Each run tops
     // the key's busiest single hour of the week often enough to page as a level shift, never its busiest
     // two hours.
-    const r = rng(81);
-    const runs = new Map<number, number>();
-    for (let day = 0; day < 28; day++) {
-      if (day % 7 >= 5) continue;
-      const start = day * DAY_HOURS + 10 + Math.floor(r() * 6);
-      const size = day % 7 === 0 ? 1_500_000 : 1_000_000 * (1 + 0.45 * r());
-      runs.set(start, size);
-      runs.set(start + 1, size);
-    }
+    const runs = twoHourRuns(28, 81, (day, r) => (day % 7 === 0 ? 1_500_000 : 1_000_000 * (1 + 0.45 * r())));
     expect(afterFirstWeek(replaySeries(ciKey(runs, 82), 4 * WEEK).alerts)).toEqual([]);
   });
 
